@@ -1,0 +1,21 @@
+# crossmodal: dissect the shared embedding space of vision–language models.
+# `snakemake --cores 8 all` runs the embedded default (toyworld); see README.md.
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/encoders.smk"
+include: "rules/embeddings.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,66 @@
+# Config validation, derived names and helpers shared by every rule file. No science here.
+import os
+import sys
+
+from snakemake.utils import validate
+
+# Scripts import the library from the checkout, installed or not (also inside --use-conda envs).
+LIBRARY = os.path.abspath(os.path.join(workflow.basedir, "workflow"))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (LIBRARY, os.environ.get("PYTHONPATH", "")) if p
+)
+sys.path.insert(0, LIBRARY)
+
+from crossmodal.config import ConfigError, check_config
+
+try:
+    check_config(config, workflow.source_path("../config/schema.yaml"))
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+validate(config, workflow.source_path("../config/schema.yaml"))
+
+DATASETS = sorted(config["datasets"])
+ENCODERS = sorted(config["encoders"])
+TOY_ENCODERS = sorted(n for n, e in config["encoders"].items() if e["backend"] == "toy")
+# Heavy rules claim every core snakemake was given; scripts cap at the machine's CPU count.
+HEAVY_THREADS = workflow.cores
+
+
+wildcard_constraints:
+    dataset="[A-Za-z][A-Za-z0-9_-]*",
+    encoder="[A-Za-z][A-Za-z0-9_-]*",
+
+
+def dataset_config(wildcards):
+    """The config block of the dataset a target names, or one line saying which exist."""
+    name = wildcards.dataset
+    if name not in config["datasets"]:
+        raise WorkflowError(
+            f"unknown dataset '{name}' in target; config 'datasets' has {DATASETS}"
+        )
+    return config["datasets"][name]
+
+
+def encoder_config(wildcards):
+    """The config block of the encoder a target names, or one line saying which exist."""
+    name = wildcards.encoder
+    if name not in config["encoders"]:
+        raise WorkflowError(
+            f"unknown encoder '{name}' in target; config 'encoders' has {ENCODERS}"
+        )
+    return config["encoders"][name]
+
+
+def encoder_inputs(wildcards):
+    """What embedding an encoder needs: the trained checkpoint for toy encoders, nothing else."""
+    if encoder_config(wildcards)["backend"] == "toy":
+        return {"checkpoint": f"results/encoders/{wildcards.encoder}/model.pt"}
+    return {}
+
+
+def all_targets():
+    return [
+        *expand("results/embeddings/{encoder}/{dataset}.parquet", encoder=ENCODERS, dataset=DATASETS),
+        "results/tables/encoders.csv",
+        "results/report/index.html",
+    ]

@@ -1,0 +1,24 @@
+rule extract_embeddings:
+    """Embed every pair of a dataset: results/embeddings/{encoder}/{dataset}.parquet."""
+    input:
+        unpack(encoder_inputs),
+        pairs="results/data/{dataset}/pairs.parquet",
+    output:
+        embeddings="results/embeddings/{encoder}/{dataset}.parquet",
+    params:
+        encoder=encoder_config,
+        dataset=dataset_config,
+        batch_size=config["extract"]["batch_size"],
+        seed=config["seed"],
+    log:
+        "results/logs/embeddings/{encoder}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/embeddings/{encoder}/{dataset}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/extract_embeddings.py"

@@ -1,0 +1,74 @@
+rule encoder_quality:
+    """Zero-shot accuracy per bimodal family, recall@k, modality gap and paper B figure 11."""
+    input:
+        unpack(encoder_inputs),
+        embeddings=f"results/embeddings/{{encoder}}/{config['evaluation']['dataset']}.parquet",
+    output:
+        table="results/tables/encoders/{encoder}.csv",
+        figure=report(
+            "results/figures/similarity_{encoder}.png",
+            caption="../report/similarity.rst",
+            category="Encoders",
+        ),
+    params:
+        encoder=encoder_config,
+        evaluation=config["evaluation"],
+        dataset_kind=config["datasets"][config["evaluation"]["dataset"]]["kind"],
+        seed=config["seed"],
+    log:
+        "results/logs/encoder_quality/{encoder}.log",
+    benchmark:
+        "results/benchmarks/encoder_quality/{encoder}.tsv"
+    threads: 2
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/encoder_quality.py"
+
+
+rule encoder_table:
+    """One row per encoder: results/tables/encoders.csv and .md."""
+    input:
+        rows=expand("results/tables/encoders/{encoder}.csv", encoder=ENCODERS),
+    output:
+        csv=report("results/tables/encoders.csv", caption="../report/encoders.rst", category="Encoders"),
+        markdown="results/tables/encoders.md",
+    log:
+        "results/logs/encoder_table.log",
+    benchmark:
+        "results/benchmarks/encoder_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/concat_tables.py"
+
+
+rule report:
+    """results/report/index.html from every table and figure the run produced."""
+    input:
+        tables=["results/tables/encoders.csv"],
+        figures=expand("results/figures/similarity_{encoder}.png", encoder=ENCODERS),
+        benchmarks=expand("results/benchmarks/encoders/{encoder}.tsv", encoder=TOY_ENCODERS),
+    output:
+        html="results/report/index.html",
+    params:
+        config=config,
+    log:
+        "results/logs/report.log",
+    benchmark:
+        "results/benchmarks/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/build_report.py"

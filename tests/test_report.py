@@ -1,0 +1,173 @@
+"""Atomic writes, similarity samples and histograms, and the HTML report."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crossmodal.atomic import atomic_path, write_text_atomic
+from crossmodal.report import build_report, cosine_similarity_samples, plot_similarity_histograms
+from crossmodal.report.figures import (
+    IMAGE_IMAGE,
+    MATCHING_IMAGE_TEXT,
+    RANDOM_IMAGE_TEXT,
+    TEXT_TEXT,
+    sample_distinct_pairs,
+)
+from crossmodal.report.html import OTHER_RESULTS
+
+PNG_MAGIC = b"\x89PNG"
+
+
+# --- atomic writes ----------------------------------------------------------------------------
+
+def test_atomic_path_renames_on_success(tmp_path):
+    target = tmp_path / "nested" / "dir" / "figure.png"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == target.parent and tmp.suffix == ".png" and tmp != target
+        tmp.write_bytes(b"done")
+        assert not target.exists()
+    assert target.read_bytes() == b"done"
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_atomic_path_leaves_nothing_on_exception(tmp_path):
+    target = tmp_path / "table.csv"
+    with pytest.raises(RuntimeError, match="boom"), atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_path_keeps_old_file_on_exception(tmp_path):
+    target = tmp_path / "table.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("new")
+        raise RuntimeError
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_write_text_atomic(tmp_path):
+    target = tmp_path / "sub" / "page.html"
+    write_text_atomic(target, "héllo")
+    write_text_atomic(target, "replaced")
+    assert target.read_text(encoding="utf-8") == "replaced"
+    assert list(target.parent.iterdir()) == [target]
+
+
+# --- similarity samples -----------------------------------------------------------------------
+
+def test_sample_distinct_pairs_never_pairs_a_row_with_itself():
+    i, j = sample_distinct_pairs(4, 1000, np.random.default_rng(0))
+    assert len(i) == 12  # all 4 * 3 ordered pairs, no repeats
+    assert np.all(i != j)
+    assert len(set(zip(i.tolist(), j.tolist()))) == 12
+
+
+def test_matching_identical_embeddings_have_similarity_one():
+    embeddings = np.random.default_rng(1).normal(size=(50, 8))
+    samples = cosine_similarity_samples(embeddings, 3.0 * embeddings, n_pairs=20)
+    assert list(samples) == [IMAGE_IMAGE, TEXT_TEXT, RANDOM_IMAGE_TEXT, MATCHING_IMAGE_TEXT]
+    np.testing.assert_allclose(samples[MATCHING_IMAGE_TEXT], 1.0)
+    assert all(len(values) == 20 for values in samples.values())
+
+
+def test_distinct_one_hot_rows_give_zero_similarity_off_the_diagonal():
+    one_hot = np.eye(30)
+    samples = cosine_similarity_samples(one_hot, one_hot, n_pairs=500)
+    for name in (IMAGE_IMAGE, TEXT_TEXT, RANDOM_IMAGE_TEXT):
+        np.testing.assert_array_equal(samples[name], 0.0)
+    np.testing.assert_array_equal(samples[MATCHING_IMAGE_TEXT], 1.0)
+    assert len(samples[MATCHING_IMAGE_TEXT]) == 30  # at most N matching pairs
+
+
+def test_samples_are_seeded():
+    rng = np.random.default_rng(2)
+    images, texts = rng.normal(size=(40, 5)), rng.normal(size=(40, 5))
+    first = cosine_similarity_samples(images, texts, n_pairs=100, seed=7)
+    second = cosine_similarity_samples(images, texts, n_pairs=100, seed=7)
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
+
+
+def test_mismatched_shapes_are_rejected():
+    with pytest.raises(ValueError, match="must both be"):
+        cosine_similarity_samples(np.ones((3, 2)), np.ones((4, 2)))
+
+
+def test_histogram_plot_writes_a_png(tmp_path):
+    rng = np.random.default_rng(3)
+    samples = cosine_similarity_samples(rng.normal(size=(40, 6)), rng.normal(size=(40, 6)),
+                                        n_pairs=200)
+    target = tmp_path / "figures" / "similarity_toy.png"
+    plot_similarity_histograms(samples, target, title="toy")
+    assert target.read_bytes().startswith(PNG_MAGIC)
+    assert list(target.parent.iterdir()) == [target]
+
+
+# --- HTML report ------------------------------------------------------------------------------
+
+def write_png(path: Path) -> None:
+    plot_similarity_histograms({"a": np.array([0.1, 0.2, 0.3])}, path, title="a")
+
+
+def anchors_resolve(page: str) -> bool:
+    links = set(re.findall(r'href="#([^"]+)"', page))
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    return bool(links) and links <= ids
+
+
+@pytest.fixture
+def results(tmp_path):
+    tables, figures = tmp_path / "results" / "tables", tmp_path / "results" / "figures"
+    tables.mkdir(parents=True)
+    pd.DataFrame({"encoder": ["toy-a", "toy-b"], "recall@1": [0.123456789, 0.5]}).to_csv(
+        tables / "encoders.csv", index=False)
+    pd.DataFrame({"probe": ["x"], "score": [42]}).to_csv(tables / "unclaimed.csv", index=False)
+    write_png(figures / "similarity_toy-a.png")
+    return tmp_path / "results"
+
+
+def test_report_shows_tables_figures_and_other_results(results):
+    out = results / "report" / "index.html"
+    build_report(results / "tables", results / "figures", out, {"config hash": "abc123"})
+    page = out.read_text(encoding="utf-8")
+    assert "<title>crossmodal report</title>" in page and "abc123" in page
+    assert "toy-a" in page and "0.1235" in page  # 4 significant digits
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert sources == ["../figures/similarity_toy-a.png"]
+    assert (out.parent / urllib.parse.unquote(sources[0])).resolve().is_file()
+    assert anchors_resolve(page)
+    encoders, other = page.index("<h2>Encoders</h2>"), page.index(f"<h2>{OTHER_RESULTS}</h2>")
+    assert encoders < page.index("<h3>encoders.csv</h3>") < other
+    assert other < page.index("<h3>unclaimed.csv</h3>")
+    assert list(out.parent.iterdir()) == [out]
+
+
+def test_report_escapes_metadata(tmp_path):
+    out = tmp_path / "index.html"
+    build_report(tmp_path, tmp_path, out, {"<key>": "a & b"})
+    page = out.read_text(encoding="utf-8")
+    assert "&lt;key&gt;" in page and "a &amp; b" in page and "<key>" not in page
+
+
+@pytest.mark.parametrize("make_dirs", [True, False])
+def test_report_without_results_still_has_metadata(tmp_path, make_dirs):
+    tables, figures = tmp_path / "tables", tmp_path / "figures"
+    if make_dirs:
+        tables.mkdir()
+        figures.mkdir()
+    out = tmp_path / "report" / "index.html"
+    build_report(tables, figures, out, {"wall time": "12 s"})
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "wall time" in page and "12 s" in page
+    assert "<h2>Encoders</h2>" not in page and OTHER_RESULTS not in page
+    assert anchors_resolve(page)

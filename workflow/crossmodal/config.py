@@ -1,0 +1,62 @@
+"""Config validation with one-line errors (DESIGN §9).
+
+The JSON schema (``config/schema.yaml``) says what each key may hold; ``check_config`` reports
+the single most relevant violation as ``config error at 'a.b.c': <what is wrong>`` — the key
+path and the allowed values — and then checks what a schema cannot: names that must refer to
+other config entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be run; the message is one line naming the key and the fix."""
+
+
+def load_schema(path: str | Path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "<top level>"
+
+
+def schema_error(config: Mapping, schema: Mapping) -> str | None:
+    """The best-matching schema violation as one line, or None if the config is valid."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return None
+    return f"config error at '{_key_path(error)}': {error.message}".replace("\n", " ")
+
+
+def reference_errors(config: Mapping) -> list[str]:
+    """Names that must point at configured entries (datasets used by encoders and evaluation)."""
+    datasets = sorted(config["datasets"])
+    errors = []
+    for name, encoder in config["encoders"].items():
+        dataset = encoder.get("train_dataset")
+        if dataset is not None and dataset not in datasets:
+            errors.append(f"config error at 'encoders.{name}.train_dataset': {dataset!r} is not "
+                          f"a configured dataset; choose one of {datasets}")
+    evaluation = config["evaluation"]["dataset"]
+    if evaluation not in datasets:
+        errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
+                      f"configured dataset; choose one of {datasets}")
+    return errors
+
+
+def check_config(config: Mapping, schema_path: str | Path) -> None:
+    """Raise ``ConfigError`` (one line) if ``config`` violates the schema or its references."""
+    message = schema_error(config, load_schema(schema_path))
+    if message is None:
+        errors = reference_errors(config)
+        message = errors[0] if errors else None
+    if message is not None:
+        raise ConfigError(message)

@@ -1,0 +1,35 @@
+"""Encoders behind one interface (``Encoder``): the toy CLIP and open_clip; more backends
+plug in through ``load_encoder``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from crossmodal.encoders.base import Encoder, MissingWeightsError
+
+BACKENDS = ("toy", "open_clip")
+
+
+def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder:
+    """Build the encoder described by an ``encoders.<name>`` config block.
+
+    ``backend: toy`` loads the trained checkpoint; ``backend: open_clip`` builds
+    ``spec["name"]`` with ``spec.get("pretrained")`` (a tag, a local path, or null for random
+    initialisation of the real architecture).
+    """
+    backend = spec["backend"]
+    if backend == "toy":
+        from crossmodal.encoders.toy import ToyEncoder
+
+        return ToyEncoder(checkpoint)
+    if backend == "open_clip":
+        from crossmodal.encoders.openclip_backend import OpenClipEncoder
+
+        return OpenClipEncoder(spec["name"], pretrained=spec.get("pretrained"),
+                               cache_dir=spec.get("cache_dir"),
+                               precision=spec.get("precision", "fp32"))
+    raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
+
+
+__all__ = ["BACKENDS", "Encoder", "MissingWeightsError", "load_encoder"]

@@ -1,0 +1,1 @@
+"""Numbers computed from embeddings: retrieval, zero-shot accuracy, the modality gap."""

@@ -1,0 +1,203 @@
+"""The HTML report (``results/report/index.html``), driven by the files that exist.
+
+Each ``Section`` of ``SECTIONS`` claims, by glob pattern on the file name, the CSV tables of
+``tables_dir`` and the images of ``figures_dir`` it presents; later stages add a ``Section``.
+Files no section claims go into a final "Other results" section, so nothing is ever hidden.
+Only the top level of each directory is read (sub-directories hold per-encoder intermediates);
+temporary files of in-progress atomic writes are skipped.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import pandas as pd
+
+from crossmodal.atomic import write_text_atomic
+
+TABLE_SUFFIXES = (".csv",)
+FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
+TEMPORARY_NAME = re.compile(r"\.tmp-\d+-[0-9a-f]+")
+OTHER_RESULTS = "Other results"
+METADATA_ID = "run-metadata"
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em;
+       color: #222; line-height: 1.4; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f0f0f0; }
+td:first-child, th:first-child { text-align: left; }
+table.metadata td { text-align: left; font-family: monospace; }
+figure { display: inline-block; margin: 0.5em 1em 1.5em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 0.85em; color: #555; }
+.error { color: #a00; }
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section: heading, explanatory text, and the file-name glob patterns of the
+    tables (in ``tables_dir``) and figures (in ``figures_dir``) it presents."""
+
+    title: str
+    description: str
+    table_patterns: tuple[str, ...] = ()
+    figure_patterns: tuple[str, ...] = ()
+
+
+SECTIONS: list[Section] = [
+    Section(
+        title="Encoders",
+        description="Quality of each encoder: zero-shot accuracy per bimodal concept family, "
+                    "recall@k within batches of 256, and the modality gap; cosine-similarity "
+                    "histograms as in paper B figure 11.",
+        table_patterns=("encoders.csv",),
+        figure_patterns=("similarity_*.png",),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class FilledSection:
+    """A section with the files it claimed and its anchor id on the page."""
+
+    section: Section
+    anchor: str
+    tables: list[Path]
+    figures: list[Path]
+
+
+def list_result_files(directory: str | Path | None, suffixes: Sequence[str]) -> list[Path]:
+    """Sorted top-level files of ``directory`` with one of ``suffixes`` (empty if the
+    directory is missing), skipping hidden files and in-progress atomic temporaries."""
+    if directory is None or not Path(directory).is_dir():
+        return []
+    return sorted(p for p in Path(directory).iterdir()
+                  if p.is_file() and p.suffix.lower() in suffixes
+                  and not p.name.startswith(".") and not TEMPORARY_NAME.search(p.name))
+
+
+def claim(files: list[Path], patterns: Sequence[str], claimed: set[Path]) -> list[Path]:
+    """The files not yet in ``claimed`` whose name matches one of ``patterns``; they are added
+    to ``claimed``."""
+    mine = [f for f in files if f not in claimed and any(fnmatchcase(f.name, p) for p in patterns)]
+    claimed.update(mine)
+    return mine
+
+
+def slug(title: str, taken: set[str]) -> str:
+    """A unique HTML id for ``title`` (``section-`` + lowercase words joined by '-')."""
+    base = "section-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "untitled")
+    anchor, n = base, 2
+    while anchor in taken:
+        anchor, n = f"{base}-{n}", n + 1
+    taken.add(anchor)
+    return anchor
+
+
+def fill_sections(tables: list[Path], figures: list[Path],
+                  sections: Sequence[Section]) -> list[FilledSection]:
+    """The sections that claimed at least one file, in order, followed by "Other results"
+    holding every file no section claimed (when there is any)."""
+    claimed: set[Path] = set()
+    taken = {METADATA_ID}
+    filled = []
+    for section in sections:
+        mine_tables = claim(tables, section.table_patterns, claimed)
+        mine_figures = claim(figures, section.figure_patterns, claimed)
+        if mine_tables or mine_figures:
+            filled.append(FilledSection(section, slug(section.title, taken), mine_tables,
+                                        mine_figures))
+    rest_tables = [t for t in tables if t not in claimed]
+    rest_figures = [f for f in figures if f not in claimed]
+    if rest_tables or rest_figures:
+        other = Section(OTHER_RESULTS, "Results that no section of the report presents yet.")
+        filled.append(FilledSection(other, slug(OTHER_RESULTS, taken), rest_tables, rest_figures))
+    return filled
+
+
+def format_float(value: float) -> str:
+    """``value`` with 4 significant digits."""
+    return f"{value:.4g}"
+
+
+def render_table(path: Path) -> str:
+    """HTML for one CSV file: its name as h3, then the table (or the error reading it)."""
+    heading = f"<h3>{html.escape(path.name)}</h3>"
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        message = html.escape(f"could not read this table: {error}")
+        return f'{heading}\n<p class="error">{message}</p>'
+    return f"{heading}\n{frame.to_html(index=False, float_format=format_float, border=0)}"
+
+
+def relative_url(target: Path, page_dir: Path) -> str:
+    """URL of ``target`` relative to the directory of the page (forward slashes, quoted)."""
+    relative = os.path.relpath(Path(target).resolve(), Path(page_dir).resolve())
+    return urllib.parse.quote(relative.replace(os.sep, "/"))
+
+
+def render_figure(path: Path, page_dir: Path) -> str:
+    """HTML ``<figure>`` for one image, linked relative to the page's directory."""
+    src = html.escape(relative_url(path, page_dir))
+    name = html.escape(path.name)
+    return (f'<figure><img src="{src}" alt="{name}">'
+            f"<figcaption>{name}</figcaption></figure>")
+
+
+def render_section(filled: FilledSection, page_dir: Path) -> str:
+    """HTML for one section: h2 with its anchor, description, tables then figures."""
+    parts = [f'<section id="{filled.anchor}">',
+             f"<h2>{html.escape(filled.section.title)}</h2>",
+             f"<p>{html.escape(filled.section.description)}</p>"]
+    parts += [render_table(table) for table in filled.tables]
+    parts += [render_figure(figure, page_dir) for figure in filled.figures]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_metadata(metadata: Mapping[str, str]) -> str:
+    """HTML for the run metadata: an h2 with its anchor and a key/value table."""
+    rows = "\n".join(f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(str(value))}</td></tr>"
+                     for key, value in metadata.items())
+    body = f'<table class="metadata">\n{rows}\n</table>' if rows else "<p>no metadata recorded</p>"
+    return f'<section id="{METADATA_ID}">\n<h2>Run metadata</h2>\n{body}\n</section>'
+
+
+def render_contents(filled: list[FilledSection]) -> str:
+    """HTML table of contents linking to the metadata and every section's anchor."""
+    links = [(METADATA_ID, "Run metadata")] + [(f.anchor, f.section.title) for f in filled]
+    items = "\n".join(f'<li><a href="#{anchor}">{html.escape(title)}</a></li>'
+                      for anchor, title in links)
+    return f"<nav>\n<h2>Contents</h2>\n<ul>\n{items}\n</ul>\n</nav>"
+
+
+def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_dir: Path) -> str:
+    """The whole HTML document."""
+    body = [render_contents(filled), render_metadata(metadata)]
+    body += [render_section(f, page_dir) for f in filled]
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>crossmodal report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            "<h1>crossmodal report</h1>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def build_report(tables_dir: str | Path, figures_dir: str | Path, out_path: str | Path,
+                 metadata: Mapping[str, str], sections: Sequence[Section] | None = None) -> None:
+    """Write the HTML report to ``out_path`` (atomically): title, table of contents, run
+    metadata, then every section of ``sections`` (default ``SECTIONS``) with content and
+    "Other results" for the CSV tables / images nobody claimed. Missing dirs count as empty."""
+    out_path = Path(out_path)
+    tables = list_result_files(tables_dir, TABLE_SUFFIXES)
+    figures = list_result_files(figures_dir, FIGURE_SUFFIXES)
+    filled = fill_sections(tables, figures, SECTIONS if sections is None else sections)
+    write_text_atomic(out_path, render_page(filled, metadata, out_path.parent))

@@ -1,0 +1,57 @@
+"""What every workflow script does before and around its work: threads, seeds, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from crossmodal.encoders.base import MissingWeightsError
+from crossmodal.store import ArtifactError
+
+# Errors whose message is already the one line a user needs (file + fix): no traceback.
+USER_ERRORS = (ArtifactError, MissingWeightsError, ValueError, FileNotFoundError)
+
+
+def cpu_count() -> int:
+    """CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def log_stream():
+    """Where progress and messages go: the rule's log while ``run`` is active."""
+    return sys.stderr
+
+
+def configure(threads: int, seed: int) -> None:
+    """Use at most ``threads`` CPU threads (never more than the machine has) and seed every RNG."""
+    torch.set_num_threads(max(1, min(int(threads), cpu_count())))
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def run(main: Callable[[], None], log_path: str) -> None:
+    """Run ``main`` with stderr (and tqdm) going to ``log_path``; a user error ends the script
+    with its one-line message on the terminal and in the log, exit status 1."""
+    terminal = sys.stderr
+    with open(log_path, "w") as log:
+        sys.stderr = log
+        try:
+            main()
+        except USER_ERRORS as error:
+            message = f"crossmodal error: {error}"
+            print(message, file=log)
+            print(message, file=terminal)
+            sys.exit(1)
+        finally:
+            sys.stderr = terminal
+
+
+def device() -> str:
+    """``cuda`` when a GPU is present, else ``cpu``."""
+    return "cuda" if torch.cuda.is_available() else "cpu"

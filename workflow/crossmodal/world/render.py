@@ -1,0 +1,140 @@
+"""Render a toyworld scene to an RGB image (PIL).
+
+Layout on the 64-px reference canvas (scaled to ``size``): the objects sit in a row in the top
+or bottom half, the typographic word in the other half, the attribute badge in the middle band,
+the border as a 3-px frame. Only image-visible families (bimodal, image-only and the attribute's
+image cue) are read; text-only families never reach this module, which the tests check by
+rendering scenes that differ only in them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from crossmodal.world.concepts import RGB
+
+REFERENCE_SIZE = 64
+BACKGROUND = np.array([150.0, 150.0, 150.0])
+TINTS = {"none": (0.0, 0.0, 0.0), "warm": (45.0, 10.0, -35.0), "cool": (-35.0, 5.0, 45.0)}
+OBJECT_BOX = {"small": 15.0, "large": 21.0}  # object diameter on the reference canvas
+ROW_Y = {"top": 17.0, "bottom": 47.0}
+ROW_X = {"one": (32.0,), "two": (20.0, 44.0), "three": (11.0, 32.0, 53.0)}
+JITTER = 1.5
+BADGE = {"day": 255, "night": 0}
+
+
+class Rendering(NamedTuple):
+    image: Image.Image
+    object_mask: np.ndarray  # (size, size) bool, pixels covered by the drawn objects
+    object_centres: list[tuple[float, float]]
+
+
+def _star(points: int = 5, inner: float = 0.45) -> list[tuple[float, float]]:
+    angles = np.pi / 2 + np.arange(2 * points) * np.pi / points
+    radii = np.where(np.arange(2 * points) % 2 == 0, 1.0, inner)
+    return list(zip(radii * np.cos(angles), -radii * np.sin(angles)))
+
+
+def _heart(n: int = 24) -> list[tuple[float, float]]:
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    x = 16 * np.sin(t) ** 3
+    y = 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)
+    x, y = x / 17.0, -(y + 2.5) / 15.5
+    return list(zip(x, y))
+
+
+def _cross(arm: float = 0.36) -> list[tuple[float, float]]:
+    a = arm
+    return [(-a, -1), (a, -1), (a, -a), (1, -a), (1, a), (a, a), (a, 1), (-a, 1), (-a, a),
+            (-1, a), (-1, -a), (-a, -a)]
+
+
+# Unit polygons in [-1, 1]², y pointing down. The circle is drawn as an ellipse.
+POLYGONS = {
+    "square": [(-0.85, -0.85), (0.85, -0.85), (0.85, 0.85), (-0.85, 0.85)],
+    "triangle": [(0.0, -1.0), (1.0, 0.85), (-1.0, 0.85)],
+    "star": _star(),
+    "heart": _heart(),
+    "cross": _cross(),
+}
+
+
+@lru_cache(maxsize=8)
+def _texture(name: str, size: int) -> np.ndarray:
+    """Luminance offset pattern (size, size) of a deterministic texture."""
+    y, x = np.mgrid[0:size, 0:size] * (REFERENCE_SIZE / size)
+    if name == "stripes":
+        return np.where((y % 6) < 2, -45.0, 0.0)
+    if name == "dots":
+        return np.where(((x % 8) < 2) & ((y % 8) < 2), -60.0, 0.0)
+    if name == "checker":
+        return np.where(((x // 8 + y // 8) % 2) == 0, 28.0, -28.0)
+    raise ValueError(f"unknown texture {name!r}")
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=max(6, round(12 * size / REFERENCE_SIZE)))
+
+
+def _background(scene: Mapping, size: int, rng: np.random.Generator) -> np.ndarray:
+    pixels = np.empty((size, size, 3))
+    pixels[:] = BACKGROUND + np.array(TINTS[scene["tint"]])
+    texture = scene["texture"]
+    if texture == "noise":
+        pixels += rng.normal(0.0, 28.0, size=(size, size, 1))
+    elif texture != "none":
+        pixels += _texture(texture, size)[..., None]
+    return pixels
+
+
+def _draw_object(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float, fill):
+    if shape == "circle":
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
+    else:
+        draw.polygon([(cx + r * px, cy + r * py) for px, py in POLYGONS[shape]], fill=fill)
+
+
+def render_scene(scene: Mapping, size: int = REFERENCE_SIZE) -> Rendering:
+    """Draw the image of ``scene`` (a row of ``scenes.sample_scenes``) at ``size``×``size``."""
+    rng = np.random.default_rng(int(scene["render_seed"]))
+    scale = size / REFERENCE_SIZE
+    pixels = _background(scene, size, rng)
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(image)
+    mask = Image.new("L", (size, size), 0)
+    mask_draw = ImageDraw.Draw(mask)
+
+    radius = OBJECT_BOX[scene["size"]] / 2 * scale
+    centres = []
+    for x in ROW_X[scene["count"]]:
+        jx, jy = rng.uniform(-JITTER, JITTER, size=2)
+        cx, cy = (x + jx) * scale, (ROW_Y[scene["position"]] + jy) * scale
+        _draw_object(draw, scene["shape"], cx, cy, radius, RGB[scene["colour"]])
+        _draw_object(mask_draw, scene["shape"], cx, cy, radius, 255)
+        centres.append((cx, cy))
+
+    if scene["word"] != "none":
+        other_row = ROW_Y["bottom" if scene["position"] == "top" else "top"] * scale
+        draw.text((size / 2, other_row), scene["word"], fill=(15, 15, 15), font=_font(size),
+                  anchor="mm")
+    if scene["cue_image"]:
+        half = 3 * scale
+        c = size / 2
+        draw.rectangle([c - half, c - half, c + half, c + half], fill=(BADGE[scene["attribute"]],) * 3)
+    if scene["border"] == "framed":
+        width = max(1, round(3 * scale))
+        draw.rectangle([0, 0, size - 1, size - 1], outline=(10, 10, 10), width=width)
+    if scene["blur"] == "blurred":
+        image = image.filter(ImageFilter.GaussianBlur(radius=1.1 * scale))
+    return Rendering(image, np.asarray(mask) > 0, centres)
+
+
+def render_image(scene: Mapping, size: int = REFERENCE_SIZE) -> Image.Image:
+    """Just the image of ``render_scene``."""
+    return render_scene(scene, size).image
