@@ -4,12 +4,9 @@ import sys
 
 from snakemake.utils import validate
 
-# Scripts import the library from the checkout, installed or not (also inside --use-conda envs).
-LIBRARY = os.path.abspath(os.path.join(workflow.basedir, "workflow"))
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (LIBRARY, os.environ.get("PYTHONPATH", "")) if p
-)
-sys.path.insert(0, LIBRARY)
+# The Snakefile validates with the checkout's library even before `pip install -e .`; scripts
+# import the installed package (README set-up).
+sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
 from crossmodal.config import ConfigError, check_config
 
