@@ -8,13 +8,14 @@ from snakemake.utils import validate
 # import the installed package (README set-up).
 sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
-from crossmodal.config import ConfigError, check_config
+from crossmodal.config import ConfigError, canonical, check_config
 
 try:
     check_config(config, workflow.source_path("../config/schema.yaml"))
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 validate(config, workflow.source_path("../config/schema.yaml"))
+config.update(canonical(config))
 
 DATASETS = sorted(config["datasets"])
 ENCODERS = sorted(config["encoders"])

@@ -15,6 +15,7 @@ from crossmodal.report import build_report, cosine_similarity_samples, plot_simi
 from crossmodal.report.figures import (
     IMAGE_IMAGE,
     MATCHING_IMAGE_TEXT,
+    WHITE_NOISE,
     RANDOM_IMAGE_TEXT,
     TEXT_TEXT,
     sample_distinct_pairs,
@@ -74,7 +75,8 @@ def test_sample_distinct_pairs_never_pairs_a_row_with_itself():
 def test_matching_identical_embeddings_have_similarity_one():
     embeddings = np.random.default_rng(1).normal(size=(50, 8))
     samples = cosine_similarity_samples(embeddings, 3.0 * embeddings, n_pairs=20)
-    assert list(samples) == [IMAGE_IMAGE, TEXT_TEXT, RANDOM_IMAGE_TEXT, MATCHING_IMAGE_TEXT]
+    assert list(samples) == [IMAGE_IMAGE, TEXT_TEXT, RANDOM_IMAGE_TEXT, MATCHING_IMAGE_TEXT,
+                            WHITE_NOISE]
     np.testing.assert_allclose(samples[MATCHING_IMAGE_TEXT], 1.0)
     assert all(len(values) == 20 for values in samples.values())
 
@@ -171,3 +173,12 @@ def test_report_without_results_still_has_metadata(tmp_path, make_dirs):
     assert "wall time" in page and "12 s" in page
     assert "<h2>Encoders</h2>" not in page and OTHER_RESULTS not in page
     assert anchors_resolve(page)
+
+
+def test_white_noise_reference_has_variance_one_over_d():
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(400, 64))
+    samples = cosine_similarity_samples(embeddings, embeddings, n_pairs=400, seed=0)
+    noise = samples[WHITE_NOISE]
+    assert abs(noise.mean()) < 0.03
+    assert noise.var() == pytest.approx(1 / 64, rel=0.25)

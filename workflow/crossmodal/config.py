@@ -60,3 +60,13 @@ def check_config(config: Mapping, schema_path: str | Path) -> None:
         message = errors[0] if errors else None
     if message is not None:
         raise ConfigError(message)
+
+
+def canonical(value):
+    """``value`` with every mapping's keys sorted, recursively. Snakemake compares ``params`` by
+    their printed form, so sorting makes reruns depend on values only, not on key order."""
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value

@@ -25,14 +25,13 @@ def main(snakemake):
     name = snakemake.wildcards.encoder
     model_config = toy_model_config(architecture, tokenizer.vocab_size, images.shape[1])
     config_path = Path(snakemake.output.checkpoint).with_name(f"toyworld-{name}.json")
-    model = create_toy_clip(model_config, config_path)
+    model = create_toy_clip(model_config, config_path, snakemake.params.seed)
     training = TrainingConfig.from_mapping({**snakemake.params.training,
                                             "seed": snakemake.params.seed})
     history = train_toy_clip(model, tokenizer, images, captions, training, mean, std,
                              progress_file=runtime.log_stream())
     save_checkpoint(snakemake.output.checkpoint, name, model, model_config, tokenizer, mean, std,
-                    extra={"training": dict(snakemake.params.training),
-                           "train_seconds": float(history["seconds"].iloc[-1])})
+                    extra={"training": dict(snakemake.params.training)})
     write_frame(history, snakemake.output.log_table, {"encoder": name})
     config_path.unlink(missing_ok=True)
 

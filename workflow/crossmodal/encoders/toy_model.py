@@ -53,7 +53,9 @@ def register_model_config(config: Mapping, path: Path) -> str:
     return path.stem
 
 
-def create_toy_clip(config: Mapping, config_path: Path) -> torch.nn.Module:
-    """A randomly initialised open_clip CLIP built from ``config`` (registered at ``config_path``)."""
+def create_toy_clip(config: Mapping, config_path: Path, seed: int = 0) -> torch.nn.Module:
+    """An open_clip CLIP built from ``config`` (registered at ``config_path``), its random
+    initialisation drawn from ``seed``."""
     name = register_model_config(config, config_path)
+    torch.manual_seed(seed)
     return open_clip.create_model(name, pretrained=None, device="cpu", output_dict=True)

@@ -16,6 +16,7 @@ IMAGE_IMAGE = "image–image"
 TEXT_TEXT = "text–text"
 RANDOM_IMAGE_TEXT = "random image–text"
 MATCHING_IMAGE_TEXT = "matching image–text"
+WHITE_NOISE = "white noise (reference)"
 
 
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
@@ -52,8 +53,9 @@ def cosine_similarity_samples(images: np.ndarray, texts: np.ndarray, n_pairs: in
     """Cosine similarities of four populations of pairs from paired (N, d) embeddings (row i of
     ``images`` and ``texts`` is a pair), as in paper B figure 11: image–image and text–text
     (rows i != j of one modality), random image–text (image i, text j != i) and matching
-    image–text (image i, text i). Each value is a 1-D array of at most ``n_pairs`` entries,
-    sampled without replacement with a numpy Generator seeded by ``seed``."""
+    image–text (image i, text i), plus pairs of isotropic Gaussian vectors in the same dimension
+    as the reference the paper draws (cosines ≈ N(0, 1/d)). Each value is a 1-D array of at most
+    ``n_pairs`` entries, sampled without replacement with a numpy Generator seeded by ``seed``."""
     images, texts = np.asarray(images), np.asarray(texts)
     if images.ndim != 2 or images.shape != texts.shape:
         raise ValueError(f"images {images.shape} and texts {texts.shape} must both be (N, d)")
@@ -69,6 +71,8 @@ def cosine_similarity_samples(images: np.ndarray, texts: np.ndarray, n_pairs: in
         samples[name] = row_cosines(left[i], right[j])
     matching = sample_indices(n, n_pairs, rng)
     samples[MATCHING_IMAGE_TEXT] = row_cosines(images[matching], texts[matching])
+    noise = normalise_rows(rng.standard_normal((2 * len(matching), images.shape[1])))
+    samples[WHITE_NOISE] = row_cosines(noise[::2], noise[1::2])
     return samples
 
 

@@ -1,0 +1,163 @@
+"""Config validation: the shipped configs pass; malformed ones fail with one line naming the key
+and what is allowed (DESIGN §9). Fast: no snakemake subprocess."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crossmodal.config import ConfigError, check_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "config" / "schema.yaml"
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml"])
+def test_shipped_configs_are_valid(name):
+    check_config(_load(name), SCHEMA)  # raises ConfigError otherwise
+
+
+def test_open_clip_encoder_with_name_is_valid():
+    config = _load("smoke.yaml")
+    config["encoders"]["vitb32"] = {"backend": "open_clip", "name": "ViT-B-32",
+                                    "pretrained": None, "precision": "fp32"}
+    check_config(config, SCHEMA)
+
+
+# --- malformed configs -----------------------------------------------------------------------
+# (id, mutation of a deep copy of config/smoke.yaml, strings the one-line message must contain)
+
+
+def _set(*path_and_value):
+    *path, key, value = path_and_value
+
+    def mutate(config):
+        node = config
+        for part in path:
+            node = node[part]
+        node[key] = value
+    return mutate
+
+
+def _delete(*path):
+    *parents, key = path
+
+    def mutate(config):
+        node = config
+        for part in parents:
+            node = node[part]
+        del node[key]
+    return mutate
+
+
+def _rename(parent_path, old, new):
+    def mutate(config):
+        node = config
+        for part in parent_path:
+            node = node[part]
+        node[new] = node.pop(old)
+    return mutate
+
+
+MALFORMED = [
+    ("negative-size", _set("datasets", "toyworld", "n_train", -5),
+     ["datasets.toyworld.n_train", "-5", "minimum of 1"]),
+    ("unknown-backend", _set("encoders", "toyclip", "backend", "foo"),
+     ["encoders.toyclip.backend", "'foo'", "'toy', 'open_clip'"]),
+    ("unknown-dataset-kind", _set("datasets", "toyworld", "kind", "cifar"),
+     ["datasets.toyworld.kind", "'cifar'", "'toyworld'"]),
+    # A missing key is reported at the mapping that lacks it, naming the key.
+    ("missing-top-level-extract", _delete("extract"),
+     ["'<top level>'", "'extract'", "required"]),
+    ("missing-nested-epochs", _delete("encoders", "toyclip", "training", "epochs"),
+     ["'encoders.toyclip.training'", "'epochs'", "required"]),
+    ("missing-dataset-kind", _delete("datasets", "toyworld", "kind"),
+     ["'datasets.toyworld'", "'kind'", "required"]),
+    ("seed-wrong-type", _set("seed", "abc"),
+     ["'seed'", "'abc'", "'integer'"]),
+    ("seed-negative", _set("seed", -1),
+     ["'seed'", "minimum of 0"]),
+    ("epochs-wrong-type", _set("encoders", "toyclip", "training", "epochs", "two"),
+     ["encoders.toyclip.training.epochs", "'integer'"]),
+    ("probability-above-one", _set("datasets", "toyworld", "attribute_cues", "day", "image", 1.5),
+     ["datasets.toyworld.attribute_cues.day.image", "1.5", "maximum of 1"]),
+    ("image-size-above-bound", _set("datasets", "toyworld", "image_size", 1024),
+     ["datasets.toyworld.image_size", "maximum of 512"]),
+    ("extra-top-level-key", _set("bogus", 1),
+     ["'<top level>'", "'bogus' was unexpected"]),
+    ("extra-nested-key", _set("extract", "bogus", 1),
+     ["'extract'", "'bogus' was unexpected"]),
+    ("extra-encoder-key", _set("encoders", "toyclip", "colour", "red"),
+     ["'encoders.toyclip'", "'colour' was unexpected"]),
+    ("misspelled-dataset-key", _rename(["datasets", "toyworld"], "n_train", "n_tran"),
+     ["'datasets.toyworld'", "'n_train'", "required"]),
+    ("train-dataset-unconfigured", _set("encoders", "toyclip", "train_dataset", "nosuch"),
+     ["encoders.toyclip.train_dataset", "'nosuch'", "['toyworld']"]),
+    ("evaluation-dataset-unknown", _set("evaluation", "dataset", "nosuch"),
+     ["evaluation.dataset", "'nosuch'", "['toyworld']"]),
+    ("evaluation-split-unknown", _set("evaluation", "split", "val"),
+     ["evaluation.split", "'val'", "'train', 'test', 'shifted', 'edit'"]),
+    ("open-clip-without-name", _set("encoders", "vitb32", {"backend": "open_clip"}),
+     ["'encoders.vitb32'", "'name'", "required"]),
+    ("open-clip-bad-precision",
+     _set("encoders", "vitb32", {"backend": "open_clip", "name": "ViT-B-32", "precision": "fp8"}),
+     ["encoders.vitb32.precision", "'fp32', 'fp16', 'bf16', 'amp'"]),
+    ("open-clip-with-toy-keys",
+     _set("encoders", "vitb32", {"backend": "open_clip", "name": "ViT-B-32", "training": {}}),
+     ["'encoders.vitb32'", "'training' was unexpected"]),
+    ("zero-extract-batch-size", _set("extract", "batch_size", 0),
+     ["extract.batch_size", "minimum of 1"]),
+    ("one-training-batch-size", _set("encoders", "toyclip", "training", "batch_size", 1),
+     ["encoders.toyclip.training.batch_size", "minimum of 2"]),
+    ("no-datasets", _set("datasets", {}),
+     ["'datasets'", "non-empty"]),
+    ("bad-dataset-name", _rename(["datasets"], "toyworld", "1world"),
+     ["'datasets'", "'1world'", "^[A-Za-z][A-Za-z0-9_-]*$"]),
+    ("vision-layers-too-short", _set("toy_architecture", "vision_layers", [1, 1]),
+     ["toy_architecture.vision_layers", "too short"]),
+]
+
+
+@pytest.mark.parametrize("mutate, expected", [pytest.param(m, e, id=i) for i, m, e in MALFORMED])
+def test_malformed_config_raises_one_line(mutate, expected):
+    config = copy.deepcopy(_load("smoke.yaml"))
+    mutate(config)
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA)
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert message.startswith("config error at '"), message
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+
+
+def test_config_error_is_a_value_error():
+    # Workflow scripts treat ValueError as a user error (one line, no traceback).
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_missing_backend_names_backend():
+    config = copy.deepcopy(_load("smoke.yaml"))
+    del config["encoders"]["toyclip"]["backend"]
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA)
+    message = str(info.value)
+    assert message.startswith("config error at 'encoders.toyclip'"), message
+    assert "'backend' is a required property" in message, message
+
+
+def test_canonical_sorts_keys_at_every_level():
+    from crossmodal.config import canonical
+
+    value = {"b": {"y": 1, "x": [{"q": 1, "p": 2}]}, "a": 0}
+    out = canonical(value)
+    assert list(out) == ["a", "b"] and list(out["b"]) == ["x", "y"]
+    assert list(out["b"]["x"][0]) == ["p", "q"]
+    assert out == value

@@ -1,0 +1,290 @@
+"""The workflow on config/smoke.yaml, run by snakemake in temporary directories: end to end,
+deterministic, rerunning exactly what a config change touches, and stopping bad configs and
+targets before any job with one line that names the problem."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from crossmodal.store import read_embeddings, read_frame
+
+pytestmark = pytest.mark.workflow
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "config" / "smoke.yaml"
+ENCODERS = ["toyclip", "toydeclip"]
+EMBED_DIM = 32  # smoke.yaml toy_architecture.embed_dim
+# (nargs="+": must be followed by another option, not by the targets)
+RERUN_TRIGGERS = ["--rerun-triggers", "mtime", "params", "input", "code", "software-env"]
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None,
+              timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run snakemake on the repository's Snakefile in ``workdir``; stdout and stderr merged."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+               "--directory", str(workdir),
+               "--configfile", str(configfile or workdir / "smoke.yaml"),
+               "--cores", "2", *args]
+    return subprocess.run(command, check=False, cwd=workdir, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+def describe(process: subprocess.CompletedProcess) -> str:
+    return f"$ {' '.join(process.args)}\nexit status {process.returncode}\n{process.stdout}"
+
+
+def run_ok(workdir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    process = snakemake(workdir, *args, **kwargs)
+    if process.returncode != 0:
+        print(describe(process))
+    assert process.returncode == 0, describe(process)
+    return process
+
+
+def fresh_workdir(tmp_path_factory, name: str, config_text: str | None = None) -> Path:
+    workdir = tmp_path_factory.mktemp(name)
+    if config_text is None:
+        shutil.copy(SMOKE, workdir / "smoke.yaml")
+    else:
+        (workdir / "smoke.yaml").write_text(config_text)
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    """The whole workflow (`all`) on smoke.yaml, once for the module."""
+    workdir = fresh_workdir(tmp_path_factory, "smoke")
+    run_ok(workdir, "all")
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory) -> Path:
+    """Data, toyclip training and toyclip extraction again, in a second fresh directory."""
+    workdir = fresh_workdir(tmp_path_factory, "smoke-again")
+    run_ok(workdir, "results/embeddings/toyclip/toyworld.parquet")
+    return workdir
+
+
+# --- dry-run parsing ---------------------------------------------------------------------------
+
+
+def planned_jobs(output: str) -> list[dict]:
+    """The job blocks a (dry) run prints: rule, wildcards and reason of each."""
+    jobs, current = [], None
+    for line in output.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line)
+        if match:
+            current = {"rule": match[1], "wildcards": {}, "reason": None}
+            jobs.append(current)
+        elif current is not None and line.startswith("    "):
+            key, _, value = line.strip().partition(": ")
+            if key == "wildcards":
+                current["wildcards"] = dict(item.split("=", 1) for item in value.split(", "))
+            elif key == "reason":
+                current["reason"] = value
+        else:
+            current = None
+    return jobs
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The first "Job stats" table of a run: {rule: count}, without the total."""
+    lines = output.splitlines()
+    start = lines.index("Job stats:")
+    assert re.match(r"^job\s+count$", lines[start + 1]), lines[start + 1]
+    assert set(lines[start + 2]) <= {"-", " "}, lines[start + 2]
+    counts = {}
+    for line in lines[start + 3:]:
+        rule, count = line.split()
+        if rule == "total":
+            assert int(count) == sum(counts.values())
+            return counts
+        counts[rule] = int(count)
+    raise AssertionError(f"no total line in the job stats:\n{output}")
+
+
+def job_key(job: dict) -> tuple:
+    return job["rule"], tuple(sorted(job["wildcards"].items()))
+
+
+# --- (a) end to end -----------------------------------------------------------------------------
+
+
+def test_all_targets_exist(smoke_run):
+    expected = [
+        "results/data/toyworld/pairs.parquet",
+        "results/data/toyworld/edits.parquet",
+        "results/tables/encoders.csv",
+        "results/tables/encoders.md",
+        "results/report/index.html",
+    ]
+    for encoder in ENCODERS:
+        expected += [f"results/embeddings/{encoder}/toyworld.parquet",
+                     f"results/figures/similarity_{encoder}.png",
+                     f"results/encoders/{encoder}/model.pt",
+                     f"results/encoders/{encoder}/train_log.parquet",
+                     f"results/tables/encoders/{encoder}.csv"]
+    missing = [path for path in expected if not (smoke_run / path).is_file()]
+    assert not missing, missing
+    empty = [path for path in expected if (smoke_run / path).stat().st_size == 0]
+    assert not empty, empty
+
+
+def test_every_job_left_a_log_and_a_benchmark(smoke_run):
+    jobs = ["data/toyworld", "encoder_table", "report"]
+    for encoder in ENCODERS:
+        jobs += [f"encoders/{encoder}", f"embeddings/{encoder}/toyworld",
+                 f"encoder_quality/{encoder}"]
+    missing = [f"results/{kind}/{job}.{ext}" for job in jobs
+               for kind, ext in (("logs", "log"), ("benchmarks", "tsv"))
+               if not (smoke_run / f"results/{kind}/{job}.{ext}").is_file()]
+    assert not missing, missing
+    benchmark = pd.read_csv(smoke_run / "results/benchmarks/encoders/toyclip.tsv", sep="\t")
+    assert len(benchmark) == 1 and benchmark["s"].iloc[0] > 0
+
+
+def test_nothing_left_to_do_after_the_run(smoke_run):
+    process = run_ok(smoke_run, *RERUN_TRIGGERS, "-n", "all")
+    assert "Nothing to be done" in process.stdout, describe(process)
+    assert planned_jobs(process.stdout) == [], describe(process)
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_embeddings_are_unit_norm_float32_pairs(smoke_run, encoder):
+    pairs = read_frame(smoke_run / "results/data/toyworld/pairs.parquet",
+                       columns=["pair_id", "split"])
+    embeddings = read_embeddings(smoke_run / f"results/embeddings/{encoder}/toyworld.parquet")
+    n = len(pairs)
+    assert n > 0
+    for vectors in (embeddings.image, embeddings.text):
+        assert vectors.dtype == np.float32
+        assert vectors.shape == (n, EMBED_DIM)
+        assert np.isfinite(vectors).all()
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert list(embeddings.pairs["pair_id"]) == list(pairs["pair_id"])
+    assert list(embeddings.pairs["split"]) == list(pairs["split"])
+    metadata = embeddings.metadata
+    assert metadata["encoder"] == encoder
+    assert metadata["pretrained"] == f"results/encoders/{encoder}/model.pt"
+    assert metadata["normalisation"] == "l2"
+    assert metadata["dim"] == str(EMBED_DIM)
+    assert metadata["dataset"] == "toyworld"
+
+
+def test_encoder_table_has_one_row_per_encoder_and_the_reference(smoke_run):
+    table = pd.read_csv(smoke_run / "results/tables/encoders.csv")
+    assert len(table) == len(ENCODERS) + 1
+    assert list(table["encoder"][:len(ENCODERS)]) == ENCODERS
+    reference = table.iloc[-1]
+    assert reference["backend"] == "reference" and "paper" in reference["encoder"]
+    for column in ["recall@1", "recall@5", "gap_dim", "zero_shot_shape", "zero_shot_colour"]:
+        assert column in table.columns, column
+    encoders = table.iloc[:len(ENCODERS)]
+    for column in ["recall@1", "recall@5", "zero_shot_shape", "zero_shot_colour"]:
+        assert encoders[column].between(0, 1).all(), (column, encoders[column].tolist())
+    assert (encoders["recall@5"] >= encoders["recall@1"]).all()
+    assert (encoders["gap_dim"] > 0).all()
+    markdown = (smoke_run / "results/tables/encoders.md").read_text()
+    for encoder in ENCODERS:
+        assert encoder in markdown
+    assert all(encoder in (smoke_run / "results/report/index.html").read_text()
+               for encoder in ENCODERS)
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["results/data/toyworld/pairs.parquet",
+                                  "results/data/toyworld/edits.parquet",
+                                  "results/embeddings/toyclip/toyworld.parquet"])
+def test_second_run_gives_identical_bytes(smoke_run, second_run, path):
+    first, second = (smoke_run / path).read_bytes(), (second_run / path).read_bytes()
+    assert first == second, f"{path} differs between {smoke_run} and {second_run}"
+
+
+# --- (b) a config change reruns exactly the dependent rules -----------------------------------
+
+
+def _with_toyclip_epochs(config_text: str, epochs: int) -> str:
+    """``config_text`` with toyclip's epochs changed, everything else (key order too) kept."""
+    changed, count = re.subn(
+        r"(toyclip:\n(?:    .*\n)*?    training: \{epochs: )1,", rf"\g<1>{epochs},", config_text)
+    assert count == 1, "smoke.yaml layout changed: cannot find toyclip's training.epochs"
+    expected = yaml.safe_load(config_text)
+    expected["encoders"]["toyclip"]["training"]["epochs"] = epochs
+    assert yaml.safe_load(changed) == expected
+    return changed
+
+
+def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
+    config = smoke_run / "epochs2.yaml"
+    config.write_text(_with_toyclip_epochs((smoke_run / "smoke.yaml").read_text(), 2))
+    process = run_ok(smoke_run, *RERUN_TRIGGERS, "-n", "all", configfile=config)
+    output = process.stdout
+
+    jobs = planned_jobs(output)
+    assert sorted(job_key(job) for job in jobs) == sorted([
+        ("train_toy_encoder", (("encoder", "toyclip"),)),
+        ("extract_embeddings", (("dataset", "toyworld"), ("encoder", "toyclip"))),
+        ("encoder_quality", (("encoder", "toyclip"),)),
+        ("encoder_table", ()),
+        ("report", ()),
+        ("all", ()),
+    ]), describe(process)
+    assert job_stats(output) == {"train_toy_encoder": 1, "extract_embeddings": 1,
+                                 "encoder_quality": 1, "encoder_table": 1, "report": 1,
+                                 "all": 1}, describe(process)
+    assert not any("toydeclip" in job["wildcards"].values() for job in jobs)
+
+    train = next(job for job in jobs if job["rule"] == "train_toy_encoder")
+    assert train["reason"].startswith("Params have changed since last execution"), train
+    assert "'epochs': 1" in train["reason"] and "'epochs': 2" in train["reason"], train
+    assert re.search(r"params have changed since last execution:\n\s+train_toy_encoder\n",
+                     output), describe(process)
+
+
+# --- (c) bad config and bad targets stop before any job ----------------------------------------
+
+
+def _single_line_with(output: str, *parts: str) -> str:
+    lines = [line for line in output.splitlines() if all(part in line for part in parts)]
+    assert lines, f"no line contains all of {parts}:\n{output}"
+    return lines[0]
+
+
+def test_unknown_backend_stops_before_any_job(tmp_path_factory):
+    text = SMOKE.read_text()
+    config = yaml.safe_load(text)
+    changed, count = re.subn(r"(toyclip:\n    backend: )toy\n", r"\g<1>foo\n", text)
+    assert count == 1
+    config["encoders"]["toyclip"]["backend"] = "foo"
+    assert yaml.safe_load(changed) == config
+    workdir = fresh_workdir(tmp_path_factory, "bad-backend", changed)
+
+    process = snakemake(workdir, "all")  # a real run: must fail while parsing the workflow
+    assert process.returncode != 0, describe(process)
+    line = _single_line_with(process.stdout, "encoders.toyclip.backend", "'toy', 'open_clip'")
+    assert line.startswith("config error at 'encoders.toyclip.backend'"), line
+    assert "Building DAG" not in process.stdout, describe(process)
+    assert "Traceback" not in process.stdout, describe(process)
+    assert not (workdir / "results").exists()
+
+
+def test_unknown_dataset_in_target_stops_before_any_job(tmp_path_factory):
+    workdir = fresh_workdir(tmp_path_factory, "bad-target")
+    process = snakemake(workdir, "results/embeddings/toyclip/nosuch.parquet")
+    assert process.returncode != 0, describe(process)
+    _single_line_with(process.stdout, "'nosuch'", "'toyworld'")
+    assert planned_jobs(process.stdout) == [], describe(process)
+    assert "Job stats" not in process.stdout, describe(process)
+    assert not (workdir / "results").exists()

@@ -1,0 +1,54 @@
+"""The shared skeleton of encoder–decoder SAEs (ReLU, JumpReLU, TopK, BatchTopK).
+
+``pre = W_enc (x − b_pre) + b_enc`` (b, K); each subclass turns ``pre`` into sparse codes with its
+own nonlinearity Π (paper B appendix A); ``x̂ = z D + b_pre``. Atoms (rows of D) are kept at unit
+norm after every optimiser step, so code magnitudes are comparable across latents and energies
+(E[z_k²]) mean the same thing for every method.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from crossmodal.dictionaries.base import Dictionary, unit_rows
+
+
+class LinearSAE(Dictionary):
+    """Linear encoder + nonlinearity + linear unit-norm decoder, with a shared pre-bias."""
+
+    def __init__(self, d: int, n_latents: int, seed: int = 0):
+        super().__init__(d, n_latents)
+        generator = torch.Generator().manual_seed(seed)
+        atoms = unit_rows(torch.randn(n_latents, d, generator=generator))
+        self.atoms = nn.Parameter(atoms)
+        self.encoder_weight = nn.Parameter(atoms.clone())  # tied initialisation (Gao et al.)
+        self.encoder_bias = nn.Parameter(torch.zeros(n_latents))
+        self.pre_bias = nn.Parameter(torch.zeros(d))
+
+    @property
+    def dictionary(self) -> torch.Tensor:
+        return self.atoms
+
+    @property
+    def decoder_bias(self) -> torch.Tensor:
+        return self.pre_bias
+
+    def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """(b, K) affine encoder output before the nonlinearity."""
+        return (x - self.pre_bias) @ self.encoder_weight.T + self.encoder_bias
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activate(self.pre_activations(x))
+
+    def activate(self, pre: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        self.atoms.copy_(unit_rows(self.atoms))
+
+    def initialise_pre_bias(self, x: torch.Tensor) -> None:
+        """Start ``b_pre`` at the data mean (the geometric-median stand-in of Gao et al.)."""
+        with torch.no_grad():
+            self.pre_bias.copy_(x.mean(0))

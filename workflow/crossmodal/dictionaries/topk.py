@@ -1,0 +1,35 @@
+"""TopK SAE (Gao et al. 2025): keep the k largest pre-activations of each sample.
+
+Π(x) = x ⊙ 1{i ∈ argtop_k(x)}, followed by ReLU so codes are non-negative. With
+``n_latents = d`` and k = 32 this is paper A's Multimodal TopK SAE (one SAE shared by both
+modalities, z = TopK(W_enc(x − b_pre)), x̂ = W_dec z + b_pre, loss ‖x − x̂‖², eq. 2).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from crossmodal.dictionaries.linear_sae import LinearSAE
+
+
+def topk_mask(values: torch.Tensor, k: int) -> torch.Tensor:
+    """(b, K) boolean mask of the k largest entries of each row."""
+    index = values.topk(k, dim=-1).indices
+    return torch.zeros_like(values, dtype=torch.bool).scatter_(-1, index, True)
+
+
+class TopKSAE(LinearSAE):
+    method = "topk"
+
+    def __init__(self, d: int, n_latents: int, k: int, seed: int = 0):
+        if not 0 < k <= n_latents:
+            raise ValueError(f"k = {k} must be in 1..n_latents = {n_latents}")
+        super().__init__(d, n_latents, seed)
+        self.k = k
+
+    def activate(self, pre: torch.Tensor) -> torch.Tensor:
+        values, index = pre.topk(self.k, dim=-1)
+        return torch.zeros_like(pre).scatter_(-1, index, torch.relu(values))
+
+    def hyperparameters(self) -> dict:
+        return {**super().hyperparameters(), "k": self.k}
