@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/encoders.smk"
 include: "rules/embeddings.smk"
+include: "rules/dictionaries.smk"
 include: "rules/report.smk"
 
 

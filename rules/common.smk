@@ -20,6 +20,12 @@ config.update(canonical(config))
 DATASETS = sorted(config["datasets"])
 ENCODERS = sorted(config["encoders"])
 TOY_ENCODERS = sorted(n for n, e in config["encoders"].items() if e["backend"] == "toy")
+DICTIONARIES = sorted(config.get("dictionaries", {}))
+DICTIONARY_TARGETS = [
+    (encoder, method)
+    for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
+    for method in methods
+]
 # Heavy rules claim every core snakemake was given; scripts cap at the machine's CPU count.
 HEAVY_THREADS = workflow.cores
 
@@ -56,9 +62,36 @@ def encoder_inputs(wildcards):
     return {}
 
 
+BETA_SWEEPS = [
+    (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m].get("beta") == "auto"
+]
+
+
+def report_tables():
+    """Every table the report shows."""
+    tables = ["results/tables/encoders.csv"]
+    if DICTIONARY_TARGETS:
+        tables.append("results/tables/dictionaries.csv")
+    return tables
+
+
+def report_figures():
+    """Every figure the report shows."""
+    figures = expand("results/figures/similarity_{encoder}.png", encoder=ENCODERS)
+    if DICTIONARY_TARGETS:
+        figures.append("results/figures/active_latents.png")
+    for e, m in BETA_SWEEPS:
+        figures += [
+            f"results/figures/beta_sweep_r2_{e}_{m}.png",
+            f"results/figures/beta_sweep_energy_{e}_{m}.png",
+        ]
+    return figures
+
+
 def all_targets():
     return [
         *expand("results/embeddings/{encoder}/{dataset}.parquet", encoder=ENCODERS, dataset=DATASETS),
         "results/tables/encoders.csv",
+        *[f"results/dictionaries/{e}/{m}/model.pt" for e, m in DICTIONARY_TARGETS],
         "results/report/index.html",
     ]

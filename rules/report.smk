@@ -53,8 +53,8 @@ rule encoder_table:
 rule report:
     """results/report/index.html from every table and figure the run produced."""
     input:
-        tables=["results/tables/encoders.csv"],
-        figures=expand("results/figures/similarity_{encoder}.png", encoder=ENCODERS),
+        tables=report_tables(),
+        figures=report_figures(),
         benchmarks=expand("results/benchmarks/encoders/{encoder}.tsv", encoder=TOY_ENCODERS),
     output:
         html="results/report/index.html",

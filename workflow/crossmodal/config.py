@@ -49,6 +49,35 @@ def reference_errors(config: Mapping) -> list[str]:
     if evaluation not in datasets:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
+    return errors + dictionary_reference_errors(config, datasets)
+
+
+def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[str]:
+    """Dictionary targets must name configured encoders and dictionaries; the training blocks
+    must be present when dictionaries are."""
+    targets = config.get("dictionary_targets", {})
+    if not targets:
+        return []
+    errors = []
+    for key in ("dictionaries", "dictionary_training"):
+        if key not in config:
+            errors.append(f"config error at '{key}': required when 'dictionary_targets' is set")
+    if "dictionary_training" in config and config["dictionary_training"]["dataset"] not in datasets:
+        errors.append(f"config error at 'dictionary_training.dataset': "
+                      f"{config['dictionary_training']['dataset']!r} is not a configured dataset; "
+                      f"choose one of {datasets}")
+    encoders, dictionaries = sorted(config["encoders"]), sorted(config.get("dictionaries", {}))
+    for encoder, names in targets.items():
+        if encoder not in encoders:
+            errors.append(f"config error at 'dictionary_targets.{encoder}': not a configured "
+                          f"encoder; choose one of {encoders}")
+        for name in names:
+            if name not in dictionaries:
+                errors.append(f"config error at 'dictionary_targets.{encoder}': {name!r} is not a "
+                              f"configured dictionary; choose one of {dictionaries}")
+    uses_auto = any(d.get("beta") == "auto" for d in config.get("dictionaries", {}).values())
+    if uses_auto and "beta_sweep" not in config:
+        errors.append("config error at 'beta_sweep': required when a dictionary has beta: auto")
     return errors
 
 

@@ -25,17 +25,22 @@ ATOM_NORMS = ("unit", "identity")
 def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, steps: int
                      ) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (b, K) and final residual (b, d) of ``steps`` greedy pursuit steps of ``x`` (b, d)
-    on ``atoms`` (K, d)."""
-    residual = x
-    codes = x.new_zeros(x.shape[0], atoms.shape[0])
+    on ``atoms`` (K, d).
+
+    The correlations c = r Dᵀ are updated through the Gram matrix G = D Dᵀ instead of being
+    recomputed: r ← r − c_t D_i implies c ← c − c_t G_i, so each step costs O(b·K) instead of
+    O(b·K·d) — one (b, d)×(d, K) product and one (K, d)×(d, K) product per call in all.
+    """
+    correlations = x @ atoms.T
+    gram = atoms @ atoms.T
+    codes = torch.zeros_like(correlations)
     rows = torch.arange(x.shape[0], device=x.device)
     for _ in range(steps):
-        correlations = residual @ atoms.T
         chosen = correlations.abs().argmax(dim=-1)
         coefficient = correlations[rows, chosen]
         codes = codes.index_put((rows, chosen), coefficient, accumulate=True)
-        residual = residual - coefficient.unsqueeze(-1) * atoms[chosen]
-    return codes, residual
+        correlations = correlations - coefficient.unsqueeze(-1) * gram[chosen]
+    return codes, x - codes @ atoms
 
 
 class MatchingPursuitSAE(Dictionary):

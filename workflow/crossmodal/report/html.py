@@ -63,6 +63,16 @@ SECTIONS: list[Section] = [
         table_patterns=("encoders.csv",),
         figure_patterns=("similarity_*.png",),
     ),
+    Section(
+        title="Dictionaries",
+        description="Every trained dictionary (paper B's SAE family with and without the "
+                    "alignment penalty, paper A's Multimodal TopK SAE and NCL): size, β, wall "
+                    "time, final reconstruction and active latents; active latents per modality "
+                    "over training (paper A figures 11–12); the β sweep of paper B appendix B "
+                    "(figures 7–8).",
+        table_patterns=("dictionaries.csv",),
+        figure_patterns=("active_latents.png", "beta_sweep_*.png"),
+    ),
 ]
 
 

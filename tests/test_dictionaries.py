@@ -1,0 +1,203 @@
+"""The dictionary family on hand-made and planted cases."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from crossmodal.dictionaries import build_dictionary
+from crossmodal.dictionaries.alignment import alignment_penalty, zero_top1
+from crossmodal.dictionaries.batchtopk import BatchTopKSAE
+from crossmodal.dictionaries.beta import beta_grid, select_beta
+from crossmodal.dictionaries.identity import IdentityDictionary
+from crossmodal.dictionaries.jumprelu import JumpReLUSAE
+from crossmodal.dictionaries.mp import MatchingPursuitSAE, matching_pursuit
+from crossmodal.dictionaries.ncl import MultimodalNCL
+from crossmodal.dictionaries.topk import TopKSAE
+from crossmodal.dictionaries.trainer import (DictionaryTraining, TrainingDiverged,
+                                             per_instance_r2, train_dictionary)
+
+
+def test_matching_pursuit_two_atoms_by_hand():
+    atoms = torch.tensor([[1.0, 0.0], [1 / math.sqrt(2), 1 / math.sqrt(2)]])
+    x = torch.tensor([[1.0, 2.0]])
+    codes, residual = matching_pursuit(x, atoms, steps=2)
+    # step 1 picks atom 2 (3/√2 > 1), residual (−½, ½); step 2 picks atom 1 (|−½| > 0)
+    assert torch.allclose(codes, torch.tensor([[-0.5, 3 / math.sqrt(2)]]))
+    assert torch.allclose(residual, torch.tensor([[0.0, 0.5]]))
+    assert torch.allclose(codes @ atoms, x - residual)
+
+
+def test_matching_pursuit_residual_never_grows_with_unit_atoms():
+    generator = torch.Generator().manual_seed(0)
+    atoms = torch.nn.functional.normalize(torch.randn(64, 16, generator=generator), dim=1)
+    x = torch.randn(32, 16, generator=generator)
+    norms = [x.norm(dim=1)]
+    for steps in range(1, 6):
+        norms.append(matching_pursuit(x, atoms, steps)[1].norm(dim=1))
+    for before, after in zip(norms, norms[1:]):
+        assert (after <= before + 1e-5).all()
+
+
+def test_alignment_penalty_by_hand():
+    image = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    text = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    assert alignment_penalty(image, text).item() == pytest.approx(-(1 + 1 / math.sqrt(2)) / 2)
+    assert alignment_penalty(image, image).item() == pytest.approx(-1.0)
+
+
+def test_alignment_penalty_zero_top1_variant():
+    image = torch.tensor([[3.0, 1.0, 0.0]])
+    text = torch.tensor([[0.0, 2.0, 5.0]])
+    assert zero_top1(image).tolist() == [[0.0, 1.0, 0.0]]
+    assert zero_top1(text).tolist() == [[0.0, 2.0, 0.0]]
+    assert alignment_penalty(image, text, "zero_top1").item() == pytest.approx(-1.0)
+    assert alignment_penalty(image, text).item() == pytest.approx(-2 / (math.sqrt(10) * math.sqrt(29)))
+    with pytest.raises(ValueError, match="paper"):
+        alignment_penalty(image, text, "other")
+
+
+def test_topk_keeps_exactly_k_per_sample():
+    model = TopKSAE(d=8, n_latents=32, k=3, seed=0)
+    codes = model.encode(torch.randn(10, 8))
+    assert ((codes != 0).sum(1) <= 3).all() and (codes >= 0).all()
+    with pytest.raises(ValueError, match="k = 40"):
+        TopKSAE(d=8, n_latents=32, k=40)
+
+
+def test_batchtopk_mean_l0_is_k_in_training_and_threshold_is_used_after():
+    model = BatchTopKSAE(d=8, n_latents=32, k=4, seed=0)
+    x = torch.randn(64, 8) + 2.0
+    codes = model.encode(x)
+    assert (codes != 0).sum().item() == 4 * 64
+    assert model.threshold.item() > 0
+    model.eval()
+    inference = model.encode(x)
+    assert torch.equal(inference != 0, model.pre_activations(x).relu() > model.threshold)
+
+
+def test_jumprelu_threshold_receives_a_gradient():
+    model = JumpReLUSAE(d=8, n_latents=16, initial_threshold=0.1, bandwidth=0.5, seed=0)
+    x = torch.randn(256, 8)
+    codes = model.encode(x)
+    loss = (model.decode(codes) - x).pow(2).sum(-1).mean() + model.auxiliary_loss(x, codes)
+    loss.backward()
+    assert model.log_threshold.grad is not None
+    assert model.log_threshold.grad.abs().sum() > 0
+
+
+def test_ncl_features_are_non_negative():
+    model = MultimodalNCL(d=8, n_latents=8, seed=0)
+    assert (model.encode(torch.randn(20, 8)) >= 0).all()
+    image, text = torch.rand(5, 8), torch.rand(5, 8)
+    logits = image @ text.T
+    expected = torch.nn.functional.cross_entropy(logits, torch.arange(5))
+    assert model.contrastive_loss(image, text).item() == pytest.approx(expected.item())
+
+
+def test_identity_is_the_encoders_own_basis():
+    model = IdentityDictionary(d=4)
+    x = torch.randn(3, 4)
+    assert torch.equal(model.encode(x), x) and torch.equal(model.decode(x), x)
+    assert torch.equal(model.dictionary, torch.eye(4))
+
+
+def test_beta_rule_on_a_hand_made_sweep():
+    sweep = pd.DataFrame({"beta": [0, 1e-5, 1e-4, 1e-3, 1e-2],
+                          "r2": [0.86, 0.86, 0.84, 0.80, 0.40]})
+    # within 0.05 of 0.86 means r2 ≥ 0.81: β = 1e-4 (0.84) passes, 1e-3 (0.80) does not
+    assert select_beta(sweep) == 1e-4
+    assert select_beta(sweep, tolerance=0.1) == 1e-3
+    with pytest.raises(ValueError, match="β = 0"):
+        select_beta(sweep[sweep["beta"] > 0])
+
+
+def test_beta_grid_is_log_spaced_with_zero_first():
+    grid = beta_grid(1e-6, 1e-1)
+    assert grid[0] == 0 and len(grid) == 7
+    assert grid[1] == pytest.approx(1e-6) and grid[-1] == pytest.approx(1e-1)
+
+
+def test_r2_is_one_for_perfect_and_zero_for_the_mean():
+    x = torch.randn(50, 4)
+    mean = x.mean(0)
+    assert per_instance_r2(x, x, mean).item() == pytest.approx(1.0)
+    assert per_instance_r2(x, mean.expand_as(x), mean).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def _planted(n=6000, d=24, n_atoms=48, sparsity=5, seed=0):
+    """Unit-norm data from a known unit-norm dictionary with 5-sparse positive codes."""
+    rng = np.random.default_rng(seed)
+    atoms = rng.normal(size=(n_atoms, d))
+    atoms /= np.linalg.norm(atoms, axis=1, keepdims=True)
+    codes = np.zeros((n, n_atoms))
+    for row in range(n):
+        chosen = rng.choice(n_atoms, size=sparsity, replace=False)
+        codes[row, chosen] = rng.uniform(0.5, 1.5, size=sparsity)
+    x = codes @ atoms
+    return x.astype(np.float32), atoms
+
+
+def _recovered(learned: np.ndarray, truth: np.ndarray, cosine: float = 0.95) -> float:
+    learned = learned / np.linalg.norm(learned, axis=1, keepdims=True)
+    return float(((truth @ learned.T).max(1) >= cosine).mean())
+
+
+@pytest.mark.parametrize("architecture", ["topk", "mp"])
+def test_planted_dictionary_is_recovered(architecture):
+    torch.manual_seed(0)
+    x, atoms = _planted()
+    half = len(x) // 2
+    model = build_dictionary({"architecture": architecture, "expansion": 4, "k": 5}, d=24, seed=0)
+    config = DictionaryTraining(epochs=40, batch_size=128, lr=3e-3, seed=0)
+    train_dictionary(model, x[:half], x[half:], config)
+    with torch.no_grad():
+        x_t = torch.from_numpy(x)
+        r2 = per_instance_r2(x_t, model(x_t)[1], x_t.mean(0)).item()
+    assert r2 >= 0.99
+    assert _recovered(model.dictionary.detach().numpy(), atoms) >= 0.9
+
+
+def test_retraining_with_the_same_seed_gives_identical_weights():
+    x, _ = _planted(n=512)
+    weights = []
+    for _ in range(2):
+        model = build_dictionary({"architecture": "mp", "expansion": 2, "k": 4}, d=24, seed=3)
+        train_dictionary(model, x[:256], x[256:], DictionaryTraining(epochs=2, batch_size=64, seed=3))
+        weights.append(model.state_dict())
+    for name in weights[0]:
+        assert torch.equal(weights[0][name], weights[1][name]), name
+
+
+def test_log_has_the_promised_columns():
+    x, _ = _planted(n=512)
+    model = build_dictionary({"architecture": "topk", "expansion": 2, "k": 4}, d=24)
+    log = train_dictionary(model, x[:256], x[256:], DictionaryTraining(epochs=1, batch_size=64, beta=1e-3))
+    for column in ("step", "loss", "mse", "r2", "l0", "align", "active_image", "active_text"):
+        assert column in log
+    assert len(log) == 4 and (log["l0"] <= 4).all()
+
+
+def test_bad_inputs_are_one_line_errors():
+    x, _ = _planted(n=128)
+    model = build_dictionary({"architecture": "topk", "expansion": 2, "k": 4}, d=24)
+    with pytest.raises(ValueError, match="dimension d = 24"):
+        train_dictionary(model, x[:64, :10], x[64:, :10], DictionaryTraining())
+    with pytest.raises(ValueError, match="beta"):
+        DictionaryTraining(beta=-1.0)
+    with pytest.raises(ValueError, match="unknown dictionary architecture"):
+        build_dictionary({"architecture": "nope"}, d=24)
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
+    x, _ = _planted(n=256)
+    model = build_dictionary({"architecture": "topk", "expansion": 2, "k": 4}, d=24)
+    bad = x.copy()
+    bad[200:] = np.nan  # the third batch of 64 pairs holds NaN
+    with pytest.raises(TrainingDiverged, match="step 2") as info:
+        train_dictionary(model, bad[:256], bad[:256], DictionaryTraining(epochs=1, batch_size=32,
+                                                                         seed=0))
+    state = info.value.last_good_state
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())

@@ -1,0 +1,1 @@
+"""Which modality each latent belongs to: energies, μ, MDS and the groupings (DESIGN §6)."""

@@ -1,0 +1,39 @@
+"""Per-latent energies, activation frequencies and the modality score μ (paper B, DESIGN §6).
+
+E_img[k] = mean_n Z_I[n, k]²,  E_txt[k] likewise,  E[k] = (E_img[k] + E_txt[k]) / 2,
+μ[k] = E_img[k] / (E_img[k] + E_txt[k]) — 1 = image-only, 0 = text-only, ½ = iso-energy.
+Latents whose energy is below ``dead_energy`` in both modalities are dead: μ is NaN for them.
+Bimodal mask: τ ≤ μ ≤ 1 − τ (τ = 0.05 by default).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEAD_ENERGY = 1e-10
+TAU = 0.05
+
+
+def energies(codes: np.ndarray) -> np.ndarray:
+    """(K,) mean squared activation of each latent over the rows of ``codes`` (N, K)."""
+    codes = np.asarray(codes, dtype=np.float64)
+    return (codes ** 2).mean(0)
+
+
+def frequencies(codes: np.ndarray) -> np.ndarray:
+    """(K,) share of rows on which each latent is non-zero."""
+    return (np.asarray(codes) != 0).mean(0)
+
+
+def modality_score(image_energy: np.ndarray, text_energy: np.ndarray,
+                   dead_energy: float = DEAD_ENERGY) -> np.ndarray:
+    """(K,) μ = E_img / (E_img + E_txt); NaN where the latent is dead in both modalities."""
+    total = image_energy + text_energy
+    dead = total <= 2 * dead_energy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(dead, np.nan, image_energy / np.where(dead, 1.0, total))
+
+
+def bimodal_mask(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
+    """(K,) True where τ ≤ μ ≤ 1 − τ (dead latents are False)."""
+    return (mu >= tau) & (mu <= 1 - tau)

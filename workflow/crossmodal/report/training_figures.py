@@ -1,0 +1,35 @@
+"""Training curves: active latents per modality over training (paper A figures 11–12)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # after selecting the Agg backend
+
+from crossmodal.atomic import atomic_path
+
+
+def plot_active_latents(logs: Mapping[str, pd.DataFrame], path, title: str) -> None:
+    """Latents active on a batch's images (solid) and texts (dashed) against the step, one colour
+    per dictionary."""
+    figure, axes = plt.subplots(figsize=(7.0, 4.2))
+    for index, (name, log) in enumerate(logs.items()):
+        if log.empty or "active_image" not in log:
+            continue
+        colour = f"C{index % 10}"
+        axes.plot(log["step"], log["active_image"], color=colour, label=f"{name} (images)")
+        axes.plot(log["step"], log["active_text"], color=colour, linestyle="--",
+                  label=f"{name} (texts)")
+    axes.set_xlabel("training step")
+    axes.set_ylabel("active latents in the batch")
+    axes.set_title(title)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize="x-small", ncol=2)
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=120)
+    plt.close(figure)

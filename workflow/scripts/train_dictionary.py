@@ -1,0 +1,50 @@
+"""Rule train_dictionary: train one dictionary on an encoder's training-split embeddings."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from crossmodal import runtime
+from crossmodal.atomic import atomic_path
+from crossmodal.dictionaries import build_dictionary
+from crossmodal.dictionaries.checkpoint import save_dictionary
+from crossmodal.dictionaries.settings import resolve_beta, training_settings
+from crossmodal.dictionaries.trainer import TrainingDiverged, train_dictionary
+from crossmodal.store import read_embeddings, write_frame
+
+
+def main(snakemake):
+    seed = snakemake.params.seed
+    runtime.configure(snakemake.threads, seed)
+    spec, defaults = snakemake.params.dictionary, snakemake.params.training
+    embeddings = read_embeddings(snakemake.input.embeddings).split(defaults["split"])
+    sweep_path = snakemake.input.get("beta_sweep")
+    beta = resolve_beta(spec, pd.read_csv(sweep_path) if sweep_path else None)
+    settings = training_settings(defaults, spec, beta, seed, runtime.device())
+    model = build_dictionary(spec, embeddings.image.shape[1], seed=seed)
+    checkpoints = Path(snakemake.output.checkpoints)
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    extra = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
+             "beta": beta, "alignment": settings.alignment, "seed": seed,
+             "training": {k: v for k, v in vars(settings).items() if k != "extra"}}
+
+    def save_checkpoint(step, state):
+        model_state = model.state_dict()
+        model.load_state_dict(state)
+        save_dictionary(checkpoints / f"step_{step:07d}.pt", model, spec, {**extra, "step": step})
+        model.load_state_dict(model_state)
+
+    try:
+        log = train_dictionary(model, embeddings.image, embeddings.text, settings,
+                               on_checkpoint=save_checkpoint, progress_file=runtime.log_stream())
+    except TrainingDiverged as error:
+        model.load_state_dict(error.last_good_state)
+        save_dictionary(checkpoints / "last_good.pt", model, spec, extra)
+        raise ValueError(f"{snakemake.output.model}: {error}; the last good weights are in "
+                         f"{checkpoints / 'last_good.pt'}") from None
+    write_frame(log, snakemake.output.log_table, {"encoder": extra["encoder"],
+                                                  "method": extra["method"]})
+    save_dictionary(snakemake.output.model, model, spec, extra)
+
+
+runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821
