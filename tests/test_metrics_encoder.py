@@ -6,7 +6,12 @@ import torch
 
 from crossmodal.metrics.gap import difference_of_means
 from crossmodal.metrics.retrieval import batch_indices, correct_ranks, recall_at_k
-from crossmodal.metrics.zeroshot import class_embeddings, zero_shot_accuracy
+from crossmodal.metrics.zeroshot import (
+    class_embeddings,
+    marginal_predict,
+    prompt_embeddings,
+    zero_shot_accuracy,
+)
 
 
 def test_recall_is_one_for_identical_sets():
@@ -57,4 +62,30 @@ def test_zero_shot_with_a_lookup_encoder():
     assert names == ["red", "blue"]
     assert torch.allclose(classes.norm(dim=1), torch.ones(2))
     images = np.array([[1.0, 0.2], [0.1, 1.0], [0.6, 0.5]])
-    assert zero_shot_accuracy(images, ["red", "blue", "blue"], names, classes) == pytest.approx(2 / 3)
+    assert zero_shot_accuracy(images, ["red", "blue", "blue"], names, classes) == pytest.approx(
+        2 / 3
+    )
+
+
+def test_marginal_readout_sums_over_each_class_prompts():
+    # class "a" has three prompts at cos 0.6 each, class "b" one prompt at cos 0.7:
+    # the marginal with s = 10 picks "a" because 3·e^6 > e^7 (3 > e), and with s = 100 picks
+    # "b" because 3·e^60 < e^70.
+    image = torch.tensor([[1.0, 0.0, 0.0]])
+    a1 = torch.tensor([0.6, 0.8, 0.0])
+    a2 = torch.tensor([0.6, 0.0, 0.8])
+    b = torch.tensor([0.7, (1 - 0.49) ** 0.5, 0.0])
+    a3 = torch.tensor([0.6, -0.8, 0.0])
+    prompt_sets = [torch.stack([a1, a2, a3]), b.unsqueeze(0)]
+    assert marginal_predict(image, ["a", "b"], prompt_sets, 10.0).tolist() == ["a"]
+    assert marginal_predict(image, ["a", "b"], prompt_sets, 100.0).tolist() == ["b"]
+
+
+def test_prompt_embeddings_are_unit_norm_per_class():
+    table = {"x": [3.0, 4.0], "y": [0.0, 2.0]}
+    names, sets = prompt_embeddings(
+        lambda texts: torch.tensor([table[t] for t in texts]),
+        {"first": ["x", "y"], "second": ["y"]},
+    )
+    assert names == ["first", "second"] and sets[0].shape == (2, 2)
+    assert torch.allclose(sets[0][0], torch.tensor([0.6, 0.8]))

@@ -15,9 +15,9 @@ from crossmodal.report import build_report, cosine_similarity_samples, plot_simi
 from crossmodal.report.figures import (
     IMAGE_IMAGE,
     MATCHING_IMAGE_TEXT,
-    WHITE_NOISE,
     RANDOM_IMAGE_TEXT,
     TEXT_TEXT,
+    WHITE_NOISE,
     sample_distinct_pairs,
 )
 from crossmodal.report.html import OTHER_RESULTS

@@ -5,30 +5,54 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from crossmodal.store import (ArtifactError, read_embeddings, read_frame, read_metadata,
-                              write_embeddings, write_frame)
+from crossmodal.store import (
+    ArtifactError,
+    read_embeddings,
+    read_frame,
+    read_metadata,
+    write_embeddings,
+    write_frame,
+)
 
 
 def _embeddings(n=5, d=4, seed=0):
     rng = np.random.default_rng(seed)
-    pairs = pd.DataFrame({"pair_id": [f"p{i}" for i in range(n)], "split": ["train"] * 3 + ["test"] * (n - 3),
-                          "caption": [f"caption {i}" for i in range(n)]})
-    return pairs, rng.normal(size=(n, d)).astype(np.float32), rng.normal(size=(n, d)).astype(np.float32)
+    pairs = pd.DataFrame(
+        {
+            "pair_id": [f"p{i}" for i in range(n)],
+            "split": ["train"] * 3 + ["test"] * (n - 3),
+            "caption": [f"caption {i}" for i in range(n)],
+        }
+    )
+    return (
+        pairs,
+        rng.normal(size=(n, d)).astype(np.float32),
+        rng.normal(size=(n, d)).astype(np.float32),
+    )
 
 
 def test_embeddings_round_trip_shape_dtype_and_metadata(tmp_path):
     pairs, image, text = _embeddings()
     path = tmp_path / "e.parquet"
-    write_embeddings(path, pairs, image, text, {"encoder": "toyclip", "pretrained": "None",
-                                                "normalisation": "l2"})
+    write_embeddings(
+        path,
+        pairs,
+        image,
+        text,
+        {"encoder": "toyclip", "pretrained": "None", "normalisation": "l2"},
+    )
     schema = pq.read_schema(path)
     assert str(schema.field("image").type) == "fixed_size_list<element: float>[4]"
     loaded = read_embeddings(path)
     assert loaded.image.dtype == np.float32 and loaded.image.shape == (5, 4)
     np.testing.assert_array_equal(loaded.image, image)
     np.testing.assert_array_equal(loaded.text, text)
-    assert loaded.metadata == {"encoder": "toyclip", "pretrained": "None", "normalisation": "l2",
-                               "dim": "4"}
+    assert loaded.metadata == {
+        "encoder": "toyclip",
+        "pretrained": "None",
+        "normalisation": "l2",
+        "dim": "4",
+    }
     assert list(loaded.pairs["pair_id"]) == list(pairs["pair_id"])
     test = loaded.split("test")
     assert len(test.image) == 2

@@ -7,8 +7,12 @@ import torch
 from crossmodal.encoders.tokenizer import WordTokenizer
 from crossmodal.encoders.toy import ToyEncoder, save_checkpoint
 from crossmodal.encoders.toy_model import create_toy_clip, toy_model_config
-from crossmodal.encoders.toy_training import (TrainingConfig, cosine_schedule, pixel_statistics,
-                                              train_toy_clip)
+from crossmodal.encoders.toy_training import (
+    TrainingConfig,
+    cosine_schedule,
+    pixel_statistics,
+    train_toy_clip,
+)
 from crossmodal.images import decode_to_array
 
 ARCHITECTURE = {"embed_dim": 16, "init_logit_scale": 100.0, "vision_layers": [1, 1, 1, 1],

@@ -27,15 +27,33 @@ EMBED_DIM = 32  # smoke.yaml toy_architecture.embed_dim
 RERUN_TRIGGERS = ["--rerun-triggers", "mtime", "params", "input", "code", "software-env"]
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None,
-              timeout: int = 900) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess:
     """Run snakemake on the repository's Snakefile in ``workdir``; stdout and stderr merged."""
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-               "--directory", str(workdir),
-               "--configfile", str(configfile or workdir / "smoke.yaml"),
-               "--cores", "2", *args]
-    return subprocess.run(command, check=False, cwd=workdir, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile or workdir / "smoke.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.run(
+        command,
+        check=False,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def describe(process: subprocess.CompletedProcess) -> str:
@@ -104,7 +122,7 @@ def job_stats(output: str) -> dict[str, int]:
     assert re.match(r"^job\s+count$", lines[start + 1]), lines[start + 1]
     assert set(lines[start + 2]) <= {"-", " "}, lines[start + 2]
     counts = {}
-    for line in lines[start + 3:]:
+    for line in lines[start + 3 :]:
         rule, count = line.split()
         if rule == "total":
             assert int(count) == sum(counts.values())
@@ -129,11 +147,25 @@ def test_all_targets_exist(smoke_run):
         "results/report/index.html",
     ]
     for encoder in ENCODERS:
-        expected += [f"results/embeddings/{encoder}/toyworld.parquet",
-                     f"results/figures/similarity_{encoder}.png",
-                     f"results/encoders/{encoder}/model.pt",
-                     f"results/encoders/{encoder}/train_log.parquet",
-                     f"results/tables/encoders/{encoder}.csv"]
+        expected += [
+            f"results/embeddings/{encoder}/toyworld.parquet",
+            f"results/figures/similarity_{encoder}.png",
+            f"results/encoders/{encoder}/model.pt",
+            f"results/encoders/{encoder}/train_log.parquet",
+            f"results/tables/encoders/{encoder}.csv",
+        ]
+    smoke = yaml.safe_load((smoke_run / "smoke.yaml").read_text())
+    for encoder, methods in smoke["dictionary_targets"].items():
+        for method in methods:
+            expected += [
+                f"results/dictionaries/{encoder}/{method}/model.pt",
+                f"results/dictionaries/{encoder}/{method}/train_log.parquet",
+            ]
+    expected += [
+        "results/tables/dictionaries.csv",
+        "results/figures/active_latents.png",
+        "results/dictionaries/toyclip/sae_a/beta_sweep.csv",
+    ]
     missing = [path for path in expected if not (smoke_run / path).is_file()]
     assert not missing, missing
     empty = [path for path in expected if (smoke_run / path).stat().st_size == 0]
@@ -143,11 +175,17 @@ def test_all_targets_exist(smoke_run):
 def test_every_job_left_a_log_and_a_benchmark(smoke_run):
     jobs = ["data/toyworld", "encoder_table", "report"]
     for encoder in ENCODERS:
-        jobs += [f"encoders/{encoder}", f"embeddings/{encoder}/toyworld",
-                 f"encoder_quality/{encoder}"]
-    missing = [f"results/{kind}/{job}.{ext}" for job in jobs
-               for kind, ext in (("logs", "log"), ("benchmarks", "tsv"))
-               if not (smoke_run / f"results/{kind}/{job}.{ext}").is_file()]
+        jobs += [
+            f"encoders/{encoder}",
+            f"embeddings/{encoder}/toyworld",
+            f"encoder_quality/{encoder}",
+        ]
+    missing = [
+        f"results/{kind}/{job}.{ext}"
+        for job in jobs
+        for kind, ext in (("logs", "log"), ("benchmarks", "tsv"))
+        if not (smoke_run / f"results/{kind}/{job}.{ext}").is_file()
+    ]
     assert not missing, missing
     benchmark = pd.read_csv(smoke_run / "results/benchmarks/encoders/toyclip.tsv", sep="\t")
     assert len(benchmark) == 1 and benchmark["s"].iloc[0] > 0
@@ -161,8 +199,9 @@ def test_nothing_left_to_do_after_the_run(smoke_run):
 
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_embeddings_are_unit_norm_float32_pairs(smoke_run, encoder):
-    pairs = read_frame(smoke_run / "results/data/toyworld/pairs.parquet",
-                       columns=["pair_id", "split"])
+    pairs = read_frame(
+        smoke_run / "results/data/toyworld/pairs.parquet", columns=["pair_id", "split"]
+    )
     embeddings = read_embeddings(smoke_run / f"results/embeddings/{encoder}/toyworld.parquet")
     n = len(pairs)
     assert n > 0
@@ -184,12 +223,12 @@ def test_embeddings_are_unit_norm_float32_pairs(smoke_run, encoder):
 def test_encoder_table_has_one_row_per_encoder_and_the_reference(smoke_run):
     table = pd.read_csv(smoke_run / "results/tables/encoders.csv")
     assert len(table) == len(ENCODERS) + 1
-    assert list(table["encoder"][:len(ENCODERS)]) == ENCODERS
+    assert list(table["encoder"][: len(ENCODERS)]) == ENCODERS
     reference = table.iloc[-1]
     assert reference["backend"] == "reference" and "paper" in reference["encoder"]
     for column in ["recall@1", "recall@5", "gap_dim", "zero_shot_shape", "zero_shot_colour"]:
         assert column in table.columns, column
-    encoders = table.iloc[:len(ENCODERS)]
+    encoders = table.iloc[: len(ENCODERS)]
     for column in ["recall@1", "recall@5", "zero_shot_shape", "zero_shot_colour"]:
         assert encoders[column].between(0, 1).all(), (column, encoders[column].tolist())
     assert (encoders["recall@5"] >= encoders["recall@1"]).all()
@@ -197,16 +236,22 @@ def test_encoder_table_has_one_row_per_encoder_and_the_reference(smoke_run):
     markdown = (smoke_run / "results/tables/encoders.md").read_text()
     for encoder in ENCODERS:
         assert encoder in markdown
-    assert all(encoder in (smoke_run / "results/report/index.html").read_text()
-               for encoder in ENCODERS)
+    assert all(
+        encoder in (smoke_run / "results/report/index.html").read_text() for encoder in ENCODERS
+    )
 
 
 # --- determinism --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["results/data/toyworld/pairs.parquet",
-                                  "results/data/toyworld/edits.parquet",
-                                  "results/embeddings/toyclip/toyworld.parquet"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "results/data/toyworld/pairs.parquet",
+        "results/data/toyworld/edits.parquet",
+        "results/embeddings/toyclip/toyworld.parquet",
+    ],
+)
 def test_second_run_gives_identical_bytes(smoke_run, second_run, path):
     first, second = (smoke_run / path).read_bytes(), (second_run / path).read_bytes()
     assert first == second, f"{path} differs between {smoke_run} and {second_run}"
@@ -218,7 +263,8 @@ def test_second_run_gives_identical_bytes(smoke_run, second_run, path):
 def _with_toyclip_epochs(config_text: str, epochs: int) -> str:
     """``config_text`` with toyclip's epochs changed, everything else (key order too) kept."""
     changed, count = re.subn(
-        r"(toyclip:\n(?:    .*\n)*?    training: \{epochs: )1,", rf"\g<1>{epochs},", config_text)
+        r"(toyclip:\n(?:    .*\n)*?    training: \{epochs: )1,", rf"\g<1>{epochs},", config_text
+    )
     assert count == 1, "smoke.yaml layout changed: cannot find toyclip's training.epochs"
     expected = yaml.safe_load(config_text)
     expected["encoders"]["toyclip"]["training"]["epochs"] = epochs
@@ -233,24 +279,41 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     output = process.stdout
 
     jobs = planned_jobs(output)
-    assert sorted(job_key(job) for job in jobs) == sorted([
-        ("train_toy_encoder", (("encoder", "toyclip"),)),
-        ("extract_embeddings", (("dataset", "toyworld"), ("encoder", "toyclip"))),
-        ("encoder_quality", (("encoder", "toyclip"),)),
-        ("encoder_table", ()),
-        ("report", ()),
-        ("all", ()),
-    ]), describe(process)
-    assert job_stats(output) == {"train_toy_encoder": 1, "extract_embeddings": 1,
-                                 "encoder_quality": 1, "encoder_table": 1, "report": 1,
-                                 "all": 1}, describe(process)
+    smoke = yaml.safe_load((smoke_run / "smoke.yaml").read_text())
+    dictionaries = smoke["dictionary_targets"]["toyclip"]
+    sweeps = [m for m in dictionaries if smoke["dictionaries"][m].get("beta") == "auto"]
+    assert sorted(job_key(job) for job in jobs) == sorted(
+        [
+            ("train_toy_encoder", (("encoder", "toyclip"),)),
+            ("extract_embeddings", (("dataset", "toyworld"), ("encoder", "toyclip"))),
+            ("encoder_quality", (("encoder", "toyclip"),)),
+            ("encoder_table", ()),
+            *[("train_dictionary", (("encoder", "toyclip"), ("method", m))) for m in dictionaries],
+            *[("beta_sweep", (("encoder", "toyclip"), ("method", m))) for m in sweeps],
+            ("dictionary_table", ()),
+            ("report", ()),
+            ("all", ()),
+        ]
+    ), describe(process)
+    assert job_stats(output) == {
+        "train_toy_encoder": 1,
+        "extract_embeddings": 1,
+        "encoder_quality": 1,
+        "encoder_table": 1,
+        "train_dictionary": len(dictionaries),
+        "beta_sweep": len(sweeps),
+        "dictionary_table": 1,
+        "report": 1,
+        "all": 1,
+    }, describe(process)
     assert not any("toydeclip" in job["wildcards"].values() for job in jobs)
 
     train = next(job for job in jobs if job["rule"] == "train_toy_encoder")
     assert train["reason"].startswith("Params have changed since last execution"), train
     assert "'epochs': 1" in train["reason"] and "'epochs': 2" in train["reason"], train
-    assert re.search(r"params have changed since last execution:\n\s+train_toy_encoder\n",
-                     output), describe(process)
+    assert re.search(
+        r"params have changed since last execution:\n\s+train_toy_encoder\n", output
+    ), describe(process)
 
 
 # --- (c) bad config and bad targets stop before any job ----------------------------------------
@@ -288,3 +351,40 @@ def test_unknown_dataset_in_target_stops_before_any_job(tmp_path_factory):
     assert planned_jobs(process.stdout) == [], describe(process)
     assert "Job stats" not in process.stdout, describe(process)
     assert not (workdir / "results").exists()
+
+
+def test_changing_one_dictionary_retrains_only_that_dictionary(smoke_run):
+    config = smoke_run / "topk_k.yaml"
+    text = (smoke_run / "smoke.yaml").read_text()
+    changed = text.replace(
+        "topk: {architecture: topk, expansion: 2, k: 4, beta: 0}",
+        "topk: {architecture: topk, expansion: 2, k: 3, beta: 0}",
+    )
+    assert changed != text
+    config.write_text(changed)
+    process = run_ok(smoke_run, *RERUN_TRIGGERS, "-n", "all", configfile=config)
+    jobs = planned_jobs(process.stdout)
+    assert sorted(job_key(job) for job in jobs) == sorted(
+        [
+            ("train_dictionary", (("encoder", "toyclip"), ("method", "topk"))),
+            ("dictionary_table", ()),
+            ("report", ()),
+            ("all", ()),
+        ]
+    ), describe(process)
+
+
+def test_dictionary_checkpoint_records_how_it_was_trained(smoke_run):
+    from crossmodal.dictionaries.checkpoint import load_dictionary
+
+    model, facts = load_dictionary(
+        smoke_run / "results/dictionaries/toyclip/sae_a/model.pt", expected_d=32
+    )
+    sweep = pd.read_csv(smoke_run / "results/dictionaries/toyclip/sae_a/beta_sweep.csv")
+    assert facts["beta"] == sweep.loc[sweep["selected"], "beta"].item()
+    assert facts["alignment"] == "paper" and facts["spec"]["architecture"] == "mp"
+    assert model.n_latents == 64
+    checkpoints = sorted(
+        (smoke_run / "results/dictionaries/toyclip/sae/checkpoints").glob("step_*.pt")
+    )
+    assert checkpoints, "checkpoint_every: 2 should leave intermediate checkpoints"

@@ -81,12 +81,12 @@ class Embeddings:
     text: np.ndarray
     metadata: dict[str, str]
 
-    def subset(self, mask) -> "Embeddings":
+    def subset(self, mask) -> Embeddings:
         mask = np.asarray(mask)
         return Embeddings(self.pairs[mask].reset_index(drop=True), self.image[mask],
                           self.text[mask], self.metadata)
 
-    def split(self, name: str) -> "Embeddings":
+    def split(self, name: str) -> Embeddings:
         return self.subset(self.pairs["split"].to_numpy() == name)
 
 

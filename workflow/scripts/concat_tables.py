@@ -1,4 +1,5 @@
-"""Rule encoder_table: stack per-encoder rows, add the paper's reference row, write CSV + markdown."""
+"""Rule encoder_table: stack per-encoder rows, add the paper's reference row, write CSV
+and markdown."""
 
 import pandas as pd
 

@@ -5,7 +5,6 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal import runtime
-from crossmodal.atomic import atomic_path
 from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.checkpoint import save_dictionary
 from crossmodal.dictionaries.settings import resolve_beta, training_settings

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from crossmodal import runtime
 from crossmodal.encoders.tokenizer import WordTokenizer
 from crossmodal.encoders.toy import save_checkpoint

@@ -28,12 +28,12 @@ ARCHITECTURES = {
 }
 # Constructor arguments each architecture takes from the config besides d and n_latents.
 ARGUMENTS = {
-    "relu": ("l1_coefficient",),
-    "jumprelu": ("l0_coefficient", "bandwidth"),
-    "topk": ("k",),
-    "batchtopk": ("k",),
-    "mp": ("k", "atom_norm"),
-    "multimodal_topk": ("k",),
+    "relu": ("l1_coefficient", "pre_bias_init"),
+    "jumprelu": ("l0_coefficient", "bandwidth", "pre_bias_init"),
+    "topk": ("k", "pre_bias_init"),
+    "batchtopk": ("k", "pre_bias_init"),
+    "mp": ("k", "atom_norm", "atom_init", "pre_bias_init"),
+    "multimodal_topk": ("k", "pre_bias_init"),
     "ncl": ("hidden", "symmetric"),
     "identity": (),
 }
@@ -41,7 +41,7 @@ ARGUMENTS = {
 
 def n_latents_of(spec: Mapping, d: int) -> int:
     """K = expansion · d (paper B: 8 or 64; paper A: 1, i.e. n = d)."""
-    return int(round(spec.get("expansion", 1) * d))
+    return round(spec.get("expansion", 1) * d)
 
 
 def build_dictionary(spec: Mapping, d: int, seed: int = 0) -> Dictionary:

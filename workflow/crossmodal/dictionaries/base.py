@@ -49,6 +49,9 @@ class Dictionary(nn.Module):
         """The method's own regulariser (L1, L0 …) added to the reconstruction loss."""
         return torch.zeros((), device=x.device)
 
+    def initialise(self, x: torch.Tensor, generator: torch.Generator) -> None:
+        """Data-dependent initialisation before training (pre-bias, atoms); ``x`` (N, d)."""
+
     def after_step(self) -> None:
         """Hook after each optimiser step (renormalise atoms, update running thresholds)."""
 

@@ -16,10 +16,10 @@ class BatchTopKSAE(LinearSAE):
     method = "batchtopk"
 
     def __init__(self, d: int, n_latents: int, k: int, threshold_momentum: float = 0.99,
-                 seed: int = 0):
+                 pre_bias_init: str = "mean", seed: int = 0):
         if not 0 < k <= n_latents:
             raise ValueError(f"k = {k} must be in 1..n_latents = {n_latents}")
-        super().__init__(d, n_latents, seed)
+        super().__init__(d, n_latents, pre_bias_init, seed)
         self.k = k
         self.threshold_momentum = threshold_momentum
         self.register_buffer("threshold", torch.tensor(-1.0))  # < 0: not yet estimated

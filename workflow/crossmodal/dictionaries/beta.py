@@ -14,7 +14,7 @@ import pandas as pd
 def beta_grid(low: float = 1e-6, high: float = 1e-1, per_decade: int = 1) -> list[float]:
     """0 followed by a log-spaced grid from ``low`` to ``high`` (inclusive)."""
     decades = np.log10(high) - np.log10(low)
-    points = int(round(decades * per_decade)) + 1
+    points = round(decades * per_decade) + 1
     return [0.0] + [float(b) for b in np.logspace(np.log10(low), np.log10(high), points)]
 
 

@@ -59,9 +59,17 @@ class _Step(torch.autograd.Function):
 class JumpReLUSAE(LinearSAE):
     method = "jumprelu"
 
-    def __init__(self, d: int, n_latents: int, l0_coefficient: float = 1e-3,
-                 initial_threshold: float = 0.05, bandwidth: float = 0.01, seed: int = 0):
-        super().__init__(d, n_latents, seed)
+    def __init__(
+        self,
+        d: int,
+        n_latents: int,
+        l0_coefficient: float = 1e-3,
+        initial_threshold: float = 0.05,
+        bandwidth: float = 0.01,
+        pre_bias_init: str = "mean",
+        seed: int = 0,
+    ):
+        super().__init__(d, n_latents, pre_bias_init, seed)
         self.l0_coefficient = l0_coefficient
         self.bandwidth = bandwidth
         self.log_threshold = nn.Parameter(torch.full((n_latents,), math.log(initial_threshold)))
@@ -78,5 +86,8 @@ class JumpReLUSAE(LinearSAE):
         return self.l0_coefficient * l0
 
     def hyperparameters(self) -> dict:
-        return {**super().hyperparameters(), "l0_coefficient": self.l0_coefficient,
-                "bandwidth": self.bandwidth}
+        return {
+            **super().hyperparameters(),
+            "l0_coefficient": self.l0_coefficient,
+            "bandwidth": self.bandwidth,
+        }

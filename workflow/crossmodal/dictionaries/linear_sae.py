@@ -13,12 +13,17 @@ from torch import nn
 
 from crossmodal.dictionaries.base import Dictionary, unit_rows
 
+PRE_BIAS_INITS = ("mean", "zero")
+
 
 class LinearSAE(Dictionary):
     """Linear encoder + nonlinearity + linear unit-norm decoder, with a shared pre-bias."""
 
-    def __init__(self, d: int, n_latents: int, seed: int = 0):
+    def __init__(self, d: int, n_latents: int, pre_bias_init: str = "mean", seed: int = 0):
         super().__init__(d, n_latents)
+        if pre_bias_init not in PRE_BIAS_INITS:
+            raise ValueError(f"pre_bias_init {pre_bias_init!r}; choose one of {PRE_BIAS_INITS}")
+        self.pre_bias_init = pre_bias_init
         generator = torch.Generator().manual_seed(seed)
         atoms = unit_rows(torch.randn(n_latents, d, generator=generator))
         self.atoms = nn.Parameter(atoms)
@@ -48,7 +53,14 @@ class LinearSAE(Dictionary):
     def after_step(self) -> None:
         self.atoms.copy_(unit_rows(self.atoms))
 
-    def initialise_pre_bias(self, x: torch.Tensor) -> None:
-        """Start ``b_pre`` at the data mean (the geometric-median stand-in of Gao et al.)."""
-        with torch.no_grad():
-            self.pre_bias.copy_(x.mean(0))
+    def initialise(self, x: torch.Tensor, generator: torch.Generator) -> None:
+        """``b_pre`` at the data mean (the geometric-median stand-in of Gao et al.) or zero."""
+        initialise_pre_bias(self.pre_bias, x, self.pre_bias_init)
+
+    def hyperparameters(self) -> dict:
+        return {**super().hyperparameters(), "pre_bias_init": self.pre_bias_init}
+
+
+def initialise_pre_bias(pre_bias: nn.Parameter, x: torch.Tensor, how: str) -> None:
+    with torch.no_grad():
+        pre_bias.copy_(x.mean(0) if how == "mean" else torch.zeros_like(pre_bias))

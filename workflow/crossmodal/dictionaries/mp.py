@@ -2,7 +2,7 @@
 
 Encoder, κ greedy steps on the residual r₀ = x − b_pre, vectorised over the batch:
 
-    i_t = argmax_i |⟨D_i, r_t⟩|,   c_t = ⟨D_{i_t}, r_t⟩,   z_{i_t} += c_t,   r_{t+1} = r_t − c_t D_{i_t}
+    i_t = argmax_i |⟨D_i, r_t⟩|,  c_t = ⟨D_{i_t}, r_t⟩,  z_{i_t} += c_t,  r_{t+1} = r_t − c_t D_{i_t}
 
 Decoder x̂ = z D + b_pre. Gradients reach D and b_pre through the selected inner products and
 atoms (the argmax itself is piecewise constant). With unit-norm atoms (the default, renormalised
@@ -18,12 +18,15 @@ import torch
 from torch import nn
 
 from crossmodal.dictionaries.base import Dictionary, unit_rows
+from crossmodal.dictionaries.linear_sae import PRE_BIAS_INITS, initialise_pre_bias
 
 ATOM_NORMS = ("unit", "identity")
+ATOM_INITS = ("data", "random")
 
 
-def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, steps: int
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
+def matching_pursuit(
+    x: torch.Tensor, atoms: torch.Tensor, steps: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (b, K) and final residual (b, d) of ``steps`` greedy pursuit steps of ``x`` (b, d)
     on ``atoms`` (K, d).
 
@@ -46,8 +49,23 @@ def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, steps: int
 class MatchingPursuitSAE(Dictionary):
     method = "mp"
 
-    def __init__(self, d: int, n_latents: int, k: int, atom_norm: str = "unit", seed: int = 0):
+    def __init__(
+        self,
+        d: int,
+        n_latents: int,
+        k: int,
+        atom_norm: str = "unit",
+        atom_init: str = "data",
+        pre_bias_init: str = "mean",
+        seed: int = 0,
+    ):
         super().__init__(d, n_latents)
+        if atom_init not in ATOM_INITS or pre_bias_init not in PRE_BIAS_INITS:
+            raise ValueError(
+                f"atom_init {atom_init!r} / pre_bias_init {pre_bias_init!r}; choose "
+                f"from {ATOM_INITS} / {PRE_BIAS_INITS}"
+            )
+        self.atom_init, self.pre_bias_init = atom_init, pre_bias_init
         if not 0 < k <= n_latents:
             raise ValueError(f"k = {k} pursuit steps must be in 1..n_latents = {n_latents}")
         if atom_norm not in ATOM_NORMS:
@@ -74,9 +92,21 @@ class MatchingPursuitSAE(Dictionary):
         if self.atom_norm == "unit":
             self.atoms.copy_(unit_rows(self.atoms))
 
-    def initialise_pre_bias(self, x: torch.Tensor) -> None:
-        with torch.no_grad():
-            self.pre_bias.copy_(x.mean(0))
+    def initialise(self, x: torch.Tensor, generator: torch.Generator) -> None:
+        """``b_pre`` as for the other SAEs; with ``atom_init="data"`` the atoms start as
+        normalised random samples of x − b_pre (the classic dictionary-learning start: MP only
+        moves atoms it selects, so atoms far from the data would stay dead)."""
+        initialise_pre_bias(self.pre_bias, x, self.pre_bias_init)
+        if self.atom_init == "data":
+            index = torch.randint(len(x), (self.n_latents,), generator=generator).to(x.device)
+            with torch.no_grad():
+                self.atoms.copy_(unit_rows(x[index] - self.pre_bias))
 
     def hyperparameters(self) -> dict:
-        return {**super().hyperparameters(), "k": self.k, "atom_norm": self.atom_norm}
+        return {
+            **super().hyperparameters(),
+            "k": self.k,
+            "atom_norm": self.atom_norm,
+            "atom_init": self.atom_init,
+            "pre_bias_init": self.pre_bias_init,
+        }

@@ -11,8 +11,15 @@ from crossmodal.dictionaries.linear_sae import LinearSAE
 class ReLUSAE(LinearSAE):
     method = "relu"
 
-    def __init__(self, d: int, n_latents: int, l1_coefficient: float = 1e-3, seed: int = 0):
-        super().__init__(d, n_latents, seed)
+    def __init__(
+        self,
+        d: int,
+        n_latents: int,
+        l1_coefficient: float = 1e-3,
+        pre_bias_init: str = "mean",
+        seed: int = 0,
+    ):
+        super().__init__(d, n_latents, pre_bias_init, seed)
         self.l1_coefficient = l1_coefficient
 
     def activate(self, pre: torch.Tensor) -> torch.Tensor:

@@ -12,21 +12,37 @@ from crossmodal.dictionaries.evaluate import encode_in_batches, energy_shares, r
 from crossmodal.dictionaries.trainer import DictionaryTraining, train_dictionary
 
 
-def beta_sweep(spec: Mapping, image: np.ndarray, text: np.ndarray, settings: DictionaryTraining,
-               grid: Sequence[float], progress_file=None) -> pd.DataFrame:
+def beta_sweep(
+    spec: Mapping,
+    image: np.ndarray,
+    text: np.ndarray,
+    settings: DictionaryTraining,
+    grid: Sequence[float],
+    progress_file=None,
+) -> pd.DataFrame:
     """Rows ``beta, mse, r2, bimodal_energy_share, degenerate_energy_share`` for each β of the grid
     (every model trained with the same seed and data, evaluated on the training pairs)."""
     rows = []
     x = np.concatenate([image, text])
     for beta in grid:
         model = build_dictionary(spec, image.shape[1], seed=settings.seed)
-        train_dictionary(model, image, text, settings.__class__(**{**vars(settings), "beta": beta}),
-                         progress_file=progress_file)
+        train_dictionary(
+            model,
+            image,
+            text,
+            settings.__class__(**{**vars(settings), "beta": beta}),
+            progress_file=progress_file,
+        )
         model.cpu()
         image_codes, text_codes = encode_in_batches(model, image), encode_in_batches(model, text)
-        row = {"beta": beta, **reconstruction(model, np.concatenate([image_codes, text_codes]), x),
-               **energy_shares(image_codes, text_codes)}
+        row = {
+            "beta": beta,
+            **reconstruction(model, np.concatenate([image_codes, text_codes]), x),
+            **energy_shares(image_codes, text_codes),
+        }
         rows.append(row)
-        print(f"β = {beta:.1e}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "beta"),
-              file=progress_file)
+        print(
+            f"β = {beta:.1e}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "beta"),
+            file=progress_file,
+        )
     return pd.DataFrame(rows)

@@ -21,10 +21,10 @@ def topk_mask(values: torch.Tensor, k: int) -> torch.Tensor:
 class TopKSAE(LinearSAE):
     method = "topk"
 
-    def __init__(self, d: int, n_latents: int, k: int, seed: int = 0):
+    def __init__(self, d: int, n_latents: int, k: int, pre_bias_init: str = "mean", seed: int = 0):
         if not 0 < k <= n_latents:
             raise ValueError(f"k = {k} must be in 1..n_latents = {n_latents}")
-        super().__init__(d, n_latents, seed)
+        super().__init__(d, n_latents, pre_bias_init, seed)
         self.k = k
 
     def activate(self, pre: torch.Tensor) -> torch.Tensor:

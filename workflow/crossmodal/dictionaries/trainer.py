@@ -68,8 +68,13 @@ def per_instance_r2(x: torch.Tensor, x_hat: torch.Tensor, mean: torch.Tensor) ->
     return (1 - residual / spread).mean()
 
 
-def _batch_loss(model: Dictionary, image: torch.Tensor, text: torch.Tensor,
-                config: DictionaryTraining, mean: torch.Tensor) -> tuple[torch.Tensor, dict]:
+def _batch_loss(
+    model: Dictionary,
+    image: torch.Tensor,
+    text: torch.Tensor,
+    config: DictionaryTraining,
+    mean: torch.Tensor,
+) -> tuple[torch.Tensor, dict]:
     b = len(image)
     x = torch.cat([image, text])
     if not model.has_decoder:
@@ -81,52 +86,74 @@ def _batch_loss(model: Dictionary, image: torch.Tensor, text: torch.Tensor,
     auxiliary = model.auxiliary_loss(x, codes)
     align = alignment_penalty(codes[:b], codes[b:], config.alignment)
     loss = mse + auxiliary + config.beta * align
-    terms = {"codes": codes, "mse": mse.item(), "auxiliary": auxiliary.item(),
-             "align": align.item(), "r2": per_instance_r2(x, x_hat, mean).item()}
+    terms = {
+        "codes": codes,
+        "mse": mse.item(),
+        "auxiliary": auxiliary.item(),
+        "align": align.item(),
+        "r2": per_instance_r2(x, x_hat, mean).item(),
+    }
     return loss, terms
 
 
 def _one_cycle(optimizer, lr: float, total_steps: int):
-    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(total_steps, 2))
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=max(total_steps, 2)
+    )
 
 
-def train_dictionary(model: Dictionary, image: np.ndarray, text: np.ndarray,
-                     config: DictionaryTraining, on_checkpoint: Callable[[int, dict], None] | None = None,
-                     progress_file=None) -> pd.DataFrame:
+def train_dictionary(
+    model: Dictionary,
+    image: np.ndarray,
+    text: np.ndarray,
+    config: DictionaryTraining,
+    on_checkpoint: Callable[[int, dict], None] | None = None,
+    progress_file=None,
+) -> pd.DataFrame:
     """Train ``model`` in place on paired (N, d) embeddings; returns the per-step log."""
     device = torch.device(config.device)
     image_t = torch.as_tensor(image, dtype=torch.float32, device=device)
     text_t = torch.as_tensor(text, dtype=torch.float32, device=device)
     if image_t.shape != text_t.shape or image_t.shape[1] != model.d:
-        raise ValueError(f"embeddings {tuple(image_t.shape)}/{tuple(text_t.shape)} do not fit a "
-                         f"dictionary of dimension d = {model.d}")
+        raise ValueError(
+            f"embeddings {tuple(image_t.shape)}/{tuple(text_t.shape)} do not fit a "
+            f"dictionary of dimension d = {model.d}"
+        )
     model.to(device).train()
+    if not any(p.requires_grad for p in model.parameters()):
+        model.eval()
+        return pd.DataFrame(columns=["step", "epoch", "loss"])  # nothing to learn (identity)
     n = len(image_t)
     batch = min(config.batch_size, n)
     steps_per_epoch = max(1, n // batch)
     mean = torch.cat([image_t, text_t]).mean(0)
-    if hasattr(model, "initialise_pre_bias"):
-        model.initialise_pre_bias(torch.cat([image_t, text_t]))
+    generator = torch.Generator().manual_seed(config.seed)
+    model.initialise(torch.cat([image_t, text_t]), generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = _one_cycle(optimizer, config.lr, steps_per_epoch * config.epochs)
-    generator = torch.Generator().manual_seed(config.seed)
 
     rows, active_history = [], []
     last_good = copy.deepcopy(model.state_dict())
     start = time.perf_counter()
-    bar = tqdm(total=steps_per_epoch * config.epochs, desc=f"train {model.method}",
-               file=progress_file, mininterval=10)
+    bar = tqdm(
+        total=steps_per_epoch * config.epochs,
+        desc=f"train {model.method}",
+        file=progress_file,
+        mininterval=10,
+    )
     for epoch in range(config.epochs):
         order = torch.randperm(n, generator=generator).to(device)
         active_image = torch.zeros(model.n_latents, dtype=torch.bool, device=device)
         active_text = torch.zeros_like(active_image)
         for b in range(steps_per_epoch):
-            index = order[b * batch:(b + 1) * batch]
+            index = order[b * batch : (b + 1) * batch]
             loss, terms = _batch_loss(model, image_t[index], text_t[index], config, mean)
             step = len(rows)
             if not math.isfinite(loss.item()):
-                raise TrainingDiverged(f"loss is {loss.item()} at step {step} (epoch {epoch}); "
-                                       "lower lr or beta", last_good)
+                raise TrainingDiverged(
+                    f"loss is {loss.item()} at step {step} (epoch {epoch}); lower lr or beta",
+                    last_good,
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -135,17 +162,28 @@ def train_dictionary(model: Dictionary, image: np.ndarray, text: np.ndarray,
             model.after_step()
             codes = terms.pop("codes").detach()
             on = codes != 0
-            active_image |= on[:len(index)].any(0)
-            active_text |= on[len(index):].any(0)
-            rows.append({"step": step, "epoch": epoch, "loss": loss.item(), **terms,
-                         "l0": on.sum(-1).float().mean().item(),
-                         "active_image": int(on[:len(index)].any(0).sum()),
-                         "active_text": int(on[len(index):].any(0).sum()),
-                         "lr": scheduler.get_last_lr()[0],
-                         "seconds": time.perf_counter() - start})
+            active_image |= on[: len(index)].any(0)
+            active_text |= on[len(index) :].any(0)
+            rows.append(
+                {
+                    "step": step,
+                    "epoch": epoch,
+                    "loss": loss.item(),
+                    **terms,
+                    "l0": on.sum(-1).float().mean().item(),
+                    "active_image": int(on[: len(index)].any(0).sum()),
+                    "active_text": int(on[len(index) :].any(0).sum()),
+                    "lr": scheduler.get_last_lr()[0],
+                    "seconds": time.perf_counter() - start,
+                }
+            )
             if step % 10 == 0:
                 last_good = copy.deepcopy(model.state_dict())
-            if config.checkpoint_every and on_checkpoint and (step + 1) % config.checkpoint_every == 0:
+            if (
+                config.checkpoint_every
+                and on_checkpoint
+                and (step + 1) % config.checkpoint_every == 0
+            ):
                 on_checkpoint(step + 1, copy.deepcopy(model.state_dict()))
             bar.update(1)
         active_history.append((int(active_image.sum()), int(active_text.sum())))
@@ -157,8 +195,9 @@ def train_dictionary(model: Dictionary, image: np.ndarray, text: np.ndarray,
 
 
 def _active_stable(history: list[tuple[int, int]], patience: int) -> bool:
-    """True when neither modality's epoch-level active count has decreased in ``patience`` epochs."""
+    """True when neither modality's epoch-level active count has decreased in the last
+    ``patience`` epochs."""
     if len(history) <= patience:
         return False
-    recent = history[-(patience + 1):]
+    recent = history[-(patience + 1) :]
     return all(recent[i + 1][m] >= recent[i][m] for i in range(patience) for m in (0, 1))

@@ -12,7 +12,9 @@ import torch
 from crossmodal.encoders.tokenizer import EOT, PAD, SOT
 
 
-def image_view(pixels: torch.Tensor, generator: torch.Generator, max_shift: int = 4) -> torch.Tensor:
+def image_view(
+    pixels: torch.Tensor, generator: torch.Generator, max_shift: int = 4
+) -> torch.Tensor:
     """A random translation by up to ``max_shift`` px (wrap-around) and a left–right flip per
     image. ``pixels``: (b, 3, H, W); the batch shares one shift, flips are per image."""
     dx, dy = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()

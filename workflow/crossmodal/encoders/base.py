@@ -33,7 +33,7 @@ class Encoder(ABC):
     def __init__(self) -> None:
         self.device = torch.device("cpu")
 
-    def to(self, device: str | torch.device) -> "Encoder":
+    def to(self, device: str | torch.device) -> Encoder:
         """Move the towers to ``device``; subclasses move their modules."""
         self.device = torch.device(device)
         return self
@@ -62,6 +62,13 @@ class Encoder(ABC):
     @torch.inference_mode()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
         return self.embed_texts(self.prepare_texts(texts)).float().cpu()
+
+    @property
+    def logit_scale(self) -> float:
+        """The contrastive temperature's inverse s in p(text | image) ∝ exp(s · cos): the
+        model's own when it has one (open_clip ``logit_scale``), else CLIP's 100."""
+        scale = getattr(getattr(self, "model", None), "logit_scale", None)
+        return float(scale.exp()) if scale is not None else 100.0
 
     def describe(self) -> dict[str, str]:
         """What goes into the embedding parquet's schema metadata."""

@@ -32,7 +32,7 @@ class WordTokenizer:
         self.context_length = context_length
 
     @classmethod
-    def fit(cls, texts: Iterable[str], context_length: int = 32) -> "WordTokenizer":
+    def fit(cls, texts: Iterable[str], context_length: int = 32) -> WordTokenizer:
         """Build the vocabulary from a corpus (the training captions)."""
         vocabulary: set[str] = set()
         for text in texts:
@@ -56,5 +56,5 @@ class WordTokenizer:
         return {"words": self.words[len(SPECIAL):], "context_length": self.context_length}
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "WordTokenizer":
+    def from_state_dict(cls, state: dict) -> WordTokenizer:
         return cls(state["words"], state["context_length"])

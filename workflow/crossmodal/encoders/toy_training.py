@@ -1,7 +1,7 @@
 """Train the toy CLIP on toyworld pairs with ``open_clip.ClipLoss``.
 
 Objective: the symmetric InfoNCE of CLIP with a learned temperature, initialised high
-(``init_logit_scale``, e.g. 100) and clamped to ≤ ``max_logit_scale`` (open_clip uses 100). A high initial scale
+(``init_logit_scale``) and clamped to ≤ ``max_logit_scale`` (open_clip uses 100). A high scale
 preserves the cone effect of random initialisation (Liang et al. 2022), which is what gives the
 toy encoder a real modality gap. With ``self_supervision > 0`` (the DeCLIP analogue) the loss adds
 ``self_supervision · (ClipLoss(img, img′) + ClipLoss(txt, txt′)) / 2`` over augmented views.
@@ -24,7 +24,6 @@ from crossmodal.encoders.augment import image_view, text_view
 from crossmodal.encoders.tokenizer import WordTokenizer
 
 
-
 @dataclass(frozen=True)
 class TrainingConfig:
     """The ``training`` block of a toy encoder's config."""
@@ -40,7 +39,7 @@ class TrainingConfig:
     seed: int = 0
 
     @classmethod
-    def from_mapping(cls, values: Mapping) -> "TrainingConfig":
+    def from_mapping(cls, values: Mapping) -> TrainingConfig:
         return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
 
 
@@ -65,9 +64,16 @@ def cosine_schedule(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train_toy_clip(model: torch.nn.Module, tokenizer: WordTokenizer, images: np.ndarray,
-                   captions: Sequence[str], config: TrainingConfig, mean: Sequence[float],
-                   std: Sequence[float], progress_file=None) -> pd.DataFrame:
+def train_toy_clip(
+    model: torch.nn.Module,
+    tokenizer: WordTokenizer,
+    images: np.ndarray,
+    captions: Sequence[str],
+    config: TrainingConfig,
+    mean: Sequence[float],
+    std: Sequence[float],
+    progress_file=None,
+) -> pd.DataFrame:
     """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``.
 
     Returns the per-step log: step, epoch, loss, clip_loss, self_loss, logit_scale, lr, seconds.
@@ -87,10 +93,16 @@ def train_toy_clip(model: torch.nn.Module, tokenizer: WordTokenizer, images: np.
     loss_fn = open_clip.ClipLoss()
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=config.lr)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=config.lr,
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: cosine_schedule(s, total, config.warmup_steps))
+        optimizer, lambda s: cosine_schedule(s, total, config.warmup_steps)
+    )
 
     rows = []
     start = time.perf_counter()
@@ -98,7 +110,7 @@ def train_toy_clip(model: torch.nn.Module, tokenizer: WordTokenizer, images: np.
     for epoch in range(config.epochs):
         order = order_rng.permutation(n)
         for b in range(steps_per_epoch):
-            index = np.sort(order[b * config.batch_size:(b + 1) * config.batch_size])
+            index = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
             pixels = to_pixels(images[index], mean, std)
             text = tokens[index]
             out = model(pixels, text)
@@ -108,8 +120,10 @@ def train_toy_clip(model: torch.nn.Module, tokenizer: WordTokenizer, images: np.
                 scale = out["logit_scale"]
                 image_pair = model.encode_image(image_view(pixels, generator), normalize=True)
                 text_pair = model.encode_text(text_view(text, generator), normalize=True)
-                self_loss = (loss_fn(out["image_features"], image_pair, scale)
-                             + loss_fn(out["text_features"], text_pair, scale)) / 2
+                self_loss = (
+                    loss_fn(out["image_features"], image_pair, scale)
+                    + loss_fn(out["text_features"], text_pair, scale)
+                ) / 2
             loss = clip_loss + config.self_supervision * self_loss
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss at step {len(rows)}, epoch {epoch}")
@@ -120,11 +134,18 @@ def train_toy_clip(model: torch.nn.Module, tokenizer: WordTokenizer, images: np.
             scheduler.step()
             with torch.no_grad():
                 model.logit_scale.clamp_(0, math.log(config.max_logit_scale))
-            rows.append({"step": len(rows), "epoch": epoch, "loss": loss.item(),
-                         "clip_loss": clip_loss.item(), "self_loss": self_loss.item(),
-                         "logit_scale": model.logit_scale.exp().item(),
-                         "lr": scheduler.get_last_lr()[0],
-                         "seconds": time.perf_counter() - start})
+            rows.append(
+                {
+                    "step": len(rows),
+                    "epoch": epoch,
+                    "loss": loss.item(),
+                    "clip_loss": clip_loss.item(),
+                    "self_loss": self_loss.item(),
+                    "logit_scale": model.logit_scale.exp().item(),
+                    "lr": scheduler.get_last_lr()[0],
+                    "seconds": time.perf_counter() - start,
+                }
+            )
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
     bar.close()

@@ -50,8 +50,20 @@ def _heart(n: int = 24) -> list[tuple[float, float]]:
 
 def _cross(arm: float = 0.36) -> list[tuple[float, float]]:
     a = arm
-    return [(-a, -1), (a, -1), (a, -a), (1, -a), (1, a), (a, a), (a, 1), (-a, 1), (-a, a),
-            (-1, a), (-1, -a), (-a, -a)]
+    return [
+        (-a, -1),
+        (a, -1),
+        (a, -a),
+        (1, -a),
+        (1, a),
+        (a, a),
+        (a, 1),
+        (-a, 1),
+        (-a, a),
+        (-1, a),
+        (-1, -a),
+        (-a, -a),
+    ]
 
 
 # Unit polygons in [-1, 1]², y pointing down. The circle is drawn as an ellipse.
@@ -121,12 +133,15 @@ def render_scene(scene: Mapping, size: int = REFERENCE_SIZE) -> Rendering:
 
     if scene["word"] != "none":
         other_row = ROW_Y["bottom" if scene["position"] == "top" else "top"] * scale
-        draw.text((size / 2, other_row), scene["word"], fill=(15, 15, 15), font=_font(size),
-                  anchor="mm")
+        draw.text(
+            (size / 2, other_row), scene["word"], fill=(15, 15, 15), font=_font(size), anchor="mm"
+        )
     if scene["cue_image"]:
         half = 3 * scale
         c = size / 2
-        draw.rectangle([c - half, c - half, c + half, c + half], fill=(BADGE[scene["attribute"]],) * 3)
+        draw.rectangle(
+            [c - half, c - half, c + half, c + half], fill=(BADGE[scene["attribute"]],) * 3
+        )
     if scene["border"] == "framed":
         width = max(1, round(3 * scale))
         draw.rectangle([0, 0, size - 1, size - 1], outline=(10, 10, 10), width=width)
