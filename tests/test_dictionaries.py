@@ -221,3 +221,18 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_state():
         train_dictionary(model, x[:128], x[128:], DictionaryTraining(epochs=1, batch_size=32))
     state = info.value.last_good_state
     assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+
+
+def test_saved_dictionary_refuses_embeddings_of_another_dimension(tmp_path):
+    from crossmodal.dictionaries.checkpoint import load_dictionary, save_dictionary
+    from crossmodal.store import ArtifactError
+
+    spec = {"architecture": "topk", "expansion": 2, "k": 4}
+    model = build_dictionary(spec, d=16)
+    save_dictionary(tmp_path / "model.pt", model, spec, {"beta": 0.0})
+    loaded, facts = load_dictionary(tmp_path / "model.pt", expected_d=16)
+    assert facts["beta"] == 0.0 and loaded.n_latents == 32
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name])
+    with pytest.raises(ArtifactError, match="d = 16 but the embeddings have d = 24"):
+        load_dictionary(tmp_path / "model.pt", expected_d=24)
