@@ -1,25 +1,3 @@
-def dictionary_config(wildcards):
-    """The ``dictionaries.<method>`` block a target names, or one line saying which exist."""
-    name = wildcards.method
-    if name not in config.get("dictionaries", {}):
-        raise WorkflowError(
-            f"unknown dictionary '{name}' in target; config 'dictionaries' has {DICTIONARIES}"
-        )
-    return config["dictionaries"][name]
-
-
-def dictionary_training_inputs(wildcards):
-    inputs = {
-        "embeddings": f"results/embeddings/{wildcards.encoder}/"
-        f"{config['dictionary_training']['dataset']}.parquet"
-    }
-    if dictionary_config(wildcards).get("beta") == "auto":
-        inputs["beta_sweep"] = (
-            f"results/dictionaries/{wildcards.encoder}/{wildcards.method}/beta_sweep.csv"
-        )
-    return inputs
-
-
 rule train_dictionary:
     """Train one dictionary (SAE, SAE-A, Multimodal TopK SAE, NCL …) on an encoder's embeddings."""
     input:
