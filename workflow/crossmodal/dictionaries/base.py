@@ -63,3 +63,22 @@ class Dictionary(nn.Module):
 def unit_rows(matrix: torch.Tensor) -> torch.Tensor:
     """Rows scaled to unit L2 norm."""
     return matrix / matrix.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+class AtomDictionary(Dictionary):
+    """Learned atoms D (K, d), random unit rows from ``seed``, and a pre-bias b_pre (d,):
+    x̂ = z D + b_pre. The SAEs and Matching Pursuit share this decoder."""
+
+    def __init__(self, d: int, n_latents: int, seed: int = 0):
+        super().__init__(d, n_latents)
+        generator = torch.Generator().manual_seed(seed)
+        self.atoms = nn.Parameter(unit_rows(torch.randn(n_latents, d, generator=generator)))
+        self.pre_bias = nn.Parameter(torch.zeros(d))
+
+    @property
+    def dictionary(self) -> torch.Tensor:
+        return self.atoms
+
+    @property
+    def decoder_bias(self) -> torch.Tensor:
+        return self.pre_bias

@@ -11,33 +11,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from crossmodal.dictionaries.base import Dictionary, unit_rows
+from crossmodal.dictionaries.base import AtomDictionary, unit_rows
 
 PRE_BIAS_INITS = ("mean", "zero")
 
 
-class LinearSAE(Dictionary):
+class LinearSAE(AtomDictionary):
     """Linear encoder + nonlinearity + linear unit-norm decoder, with a shared pre-bias."""
 
     def __init__(self, d: int, n_latents: int, pre_bias_init: str = "mean", seed: int = 0):
-        super().__init__(d, n_latents)
+        super().__init__(d, n_latents, seed)
         if pre_bias_init not in PRE_BIAS_INITS:
             raise ValueError(f"pre_bias_init {pre_bias_init!r}; choose one of {PRE_BIAS_INITS}")
         self.pre_bias_init = pre_bias_init
-        generator = torch.Generator().manual_seed(seed)
-        atoms = unit_rows(torch.randn(n_latents, d, generator=generator))
-        self.atoms = nn.Parameter(atoms)
-        self.encoder_weight = nn.Parameter(atoms.clone())  # tied initialisation (Gao et al.)
+        # tied initialisation (Gao et al.): the encoder starts as the decoder's transpose
+        self.encoder_weight = nn.Parameter(self.atoms.detach().clone())
         self.encoder_bias = nn.Parameter(torch.zeros(n_latents))
-        self.pre_bias = nn.Parameter(torch.zeros(d))
-
-    @property
-    def dictionary(self) -> torch.Tensor:
-        return self.atoms
-
-    @property
-    def decoder_bias(self) -> torch.Tensor:
-        return self.pre_bias
 
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         """(b, K) affine encoder output before the nonlinearity."""

@@ -15,9 +15,8 @@ accumulates its coefficients, so z D always equals x − b_pre − r_κ.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from crossmodal.dictionaries.base import Dictionary, unit_rows
+from crossmodal.dictionaries.base import AtomDictionary, unit_rows
 from crossmodal.dictionaries.linear_sae import PRE_BIAS_INITS, initialise_pre_bias
 
 ATOM_NORMS = ("unit", "identity")
@@ -46,7 +45,7 @@ def matching_pursuit(
     return codes, x - codes @ atoms
 
 
-class MatchingPursuitSAE(Dictionary):
+class MatchingPursuitSAE(AtomDictionary):
     method = "mp"
 
     def __init__(
@@ -59,7 +58,7 @@ class MatchingPursuitSAE(Dictionary):
         pre_bias_init: str = "mean",
         seed: int = 0,
     ):
-        super().__init__(d, n_latents)
+        super().__init__(d, n_latents, seed)
         if atom_init not in ATOM_INITS or pre_bias_init not in PRE_BIAS_INITS:
             raise ValueError(
                 f"atom_init {atom_init!r} / pre_bias_init {pre_bias_init!r}; choose "
@@ -70,19 +69,8 @@ class MatchingPursuitSAE(Dictionary):
             raise ValueError(f"k = {k} pursuit steps must be in 1..n_latents = {n_latents}")
         if atom_norm not in ATOM_NORMS:
             raise ValueError(f"atom_norm {atom_norm!r}; choose one of {ATOM_NORMS}")
-        generator = torch.Generator().manual_seed(seed)
-        self.atoms = nn.Parameter(unit_rows(torch.randn(n_latents, d, generator=generator)))
-        self.pre_bias = nn.Parameter(torch.zeros(d))
         self.k = k
         self.atom_norm = atom_norm
-
-    @property
-    def dictionary(self) -> torch.Tensor:
-        return self.atoms
-
-    @property
-    def decoder_bias(self) -> torch.Tensor:
-        return self.pre_bias
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return matching_pursuit(x - self.pre_bias, self.atoms, self.k)[0]
