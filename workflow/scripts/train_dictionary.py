@@ -1,5 +1,6 @@
 """Rule train_dictionary: train one dictionary on an encoder's training-split embeddings."""
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,7 @@ def main(snakemake):
     checkpoints.mkdir(parents=True, exist_ok=True)
     extra = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
              "beta": beta, "alignment": settings.alignment, "seed": seed,
-             "training": {k: v for k, v in vars(settings).items() if k != "extra"}}
+             "training": dataclasses.asdict(settings)}
 
     def save_checkpoint(step, state):
         model_state = model.state_dict()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ def beta_sweep(
             model,
             image,
             text,
-            settings.__class__(**{**vars(settings), "beta": beta}),
+            dataclasses.replace(settings, beta=beta),
             progress_file=progress_file,
         )
         model.cpu()

@@ -20,7 +20,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,6 @@ class DictionaryTraining:
     checkpoint_every: int = 0  # steps; 0 = no intermediate checkpoints
     seed: int = 0
     device: str = "cpu"
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.beta < 0:
