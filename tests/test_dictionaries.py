@@ -12,6 +12,7 @@ from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.alignment import alignment_penalty, zero_top1
 from crossmodal.dictionaries.batchtopk import BatchTopKSAE
 from crossmodal.dictionaries.beta import beta_grid, select_beta
+from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
 from crossmodal.dictionaries.identity import IdentityDictionary
 from crossmodal.dictionaries.jumprelu import JumpReLUSAE
 from crossmodal.dictionaries.mp import matching_pursuit
@@ -44,6 +45,33 @@ def test_matching_pursuit_residual_never_grows_with_unit_atoms():
         norms.append(matching_pursuit(x, atoms, steps)[1].norm(dim=1))
     for before, after in itertools.pairwise(norms):
         assert (after <= before + 1e-5).all()
+
+
+@pytest.mark.parametrize("model_class", [TopKSAE, BatchTopKSAE])
+def test_sparse_training_path_has_the_dense_gradients(model_class):
+    """SelectingSAE.forward (sparse gathers, COO product, embedding_bag) must give the same codes,
+    reconstruction and parameter gradients as the dense formula decode(activate(pre(x)))."""
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(24, 8, generator=generator)
+    target = torch.randn(24, 8, generator=generator)
+    sparse = model_class(d=8, n_latents=32, k=3, seed=1)
+    with torch.no_grad():
+        sparse.encoder_bias.normal_(0, 0.5, generator=generator)
+        sparse.pre_bias.normal_(0, 0.5, generator=generator)
+    dense = model_class(d=8, n_latents=32, k=3, seed=1)
+    dense.load_state_dict(sparse.state_dict())
+
+    codes, x_hat = sparse(x)
+    dense_codes = dense.activate(dense.pre_activations(x))
+    dense_x_hat = dense.decode(dense_codes)
+    assert torch.allclose(codes, dense_codes, atol=1e-6)
+    assert torch.allclose(x_hat, dense_x_hat, atol=1e-5)
+    ((x_hat - target) ** 2).sum().add(codes.square().sum()).backward()
+    ((dense_x_hat - target) ** 2).sum().add(dense_codes.square().sum()).backward()
+    for (name, p_sparse), p_dense in zip(sparse.named_parameters(), dense.parameters(),
+                                         strict=True):
+        assert p_sparse.grad is not None, name
+        assert torch.allclose(p_sparse.grad, p_dense.grad, atol=1e-4), name
 
 
 def test_alignment_penalty_by_hand():
@@ -109,6 +137,24 @@ def test_identity_is_the_encoders_own_basis():
     x = torch.randn(3, 4)
     assert torch.equal(model.encode(x), x) and torch.equal(model.decode(x), x)
     assert torch.equal(model.dictionary, torch.eye(4))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4096])
+def test_code_statistics_and_energy_shares_by_hand(batch_size):
+    # identity dictionary: codes are the embeddings themselves, reconstruction is exact
+    image = np.array([[1.0, 0.0], [3.0, 0.0]], dtype=np.float32)
+    text = np.array([[0.0, 2.0], [1.0, 0.0]], dtype=np.float32)
+    stats = code_statistics(IdentityDictionary(2), image, text, batch_size=batch_size)
+    assert np.allclose(stats.image_energy, [5.0, 0.0])      # (1 + 9)/2, 0
+    assert np.allclose(stats.text_energy, [0.5, 2.0])       # (0 + 1)/2, (4 + 0)/2
+    assert np.allclose(stats.image_frequency, [1.0, 0.0])
+    assert np.allclose(stats.text_frequency, [0.5, 0.5])
+    assert stats.mse == pytest.approx(0.0) and stats.r2 == pytest.approx(1.0)
+    # μ = (5/5.5, 0): latent 0 is bimodal (0.91 ≤ 0.95), latent 1 text-only;
+    # E = ((5 + 0.5)/2, (0 + 2)/2) = (2.75, 1) → bimodal share 2.75 / 3.75; nothing fires ≥ 99 %
+    shares = energy_shares(stats)
+    assert shares["bimodal_energy_share"] == pytest.approx(2.75 / 3.75)
+    assert shares["degenerate_energy_share"] == 0.0
 
 
 def test_beta_rule_on_a_hand_made_sweep():

@@ -7,6 +7,7 @@ import pytest
 
 from crossmodal.store import (
     ArtifactError,
+    Embeddings,
     read_embeddings,
     read_frame,
     read_metadata,
@@ -88,3 +89,16 @@ def test_missing_files_name_the_file_and_the_fix(tmp_path):
         read_embeddings(tmp_path / "nope.parquet")
     with pytest.raises(ArtifactError, match="nope.parquet"):
         read_frame(tmp_path / "nope.parquet")
+
+
+def test_subsample_is_seeded_ordered_and_keeps_pairs_together():
+    pairs = pd.DataFrame({"pair_id": np.arange(10), "split": "train"})
+    image = np.arange(20, dtype=np.float32).reshape(10, 2)
+    embeddings = Embeddings(pairs, image, -image, {})
+    picked = embeddings.subsample(4, seed=7)
+    assert len(picked.pairs) == 4
+    assert list(picked.pairs["pair_id"]) == sorted(picked.pairs["pair_id"])
+    assert np.array_equal(picked.image, image[picked.pairs["pair_id"]])
+    assert np.array_equal(picked.text, -picked.image)
+    assert picked.pairs.equals(embeddings.subsample(4, seed=7).pairs)
+    assert embeddings.subsample(50, seed=7) is embeddings

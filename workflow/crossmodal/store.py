@@ -89,6 +89,15 @@ class Embeddings:
     def split(self, name: str) -> Embeddings:
         return self.subset(self.pairs["split"].to_numpy() == name)
 
+    def subsample(self, n: int, seed: int) -> Embeddings:
+        """``n`` pairs drawn without replacement (seeded), in their original order; all if fewer."""
+        if n >= len(self.pairs):
+            return self
+        chosen = np.random.default_rng(seed).choice(len(self.pairs), size=n, replace=False)
+        mask = np.zeros(len(self.pairs), dtype=bool)
+        mask[chosen] = True
+        return self.subset(mask)
+
 
 def write_embeddings(path: str | Path, pairs: pd.DataFrame, image: np.ndarray, text: np.ndarray,
                      metadata: Mapping[str, str]):

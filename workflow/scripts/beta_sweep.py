@@ -14,6 +14,8 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     spec, defaults = snakemake.params.dictionary, snakemake.params.training
     embeddings = read_embeddings(snakemake.input.embeddings).split(defaults["split"])
+    if "pairs" in sweep:
+        embeddings = embeddings.subsample(sweep["pairs"], seed)
     settings = training_settings(defaults, {**spec, "epochs": sweep["epochs"]}, 0.0, seed,
                                  runtime.device())
     grid = beta_grid(sweep["low"], sweep["high"], sweep["per_decade"])

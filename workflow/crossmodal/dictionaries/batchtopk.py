@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from crossmodal.dictionaries.linear_sae import LinearSAE
+from crossmodal.dictionaries.selecting_sae import SelectingSAE
 
 
-class BatchTopKSAE(LinearSAE):
+class BatchTopKSAE(SelectingSAE):
     method = "batchtopk"
 
     def __init__(self, d: int, n_latents: int, k: int, threshold_momentum: float = 0.99,
@@ -24,24 +24,24 @@ class BatchTopKSAE(LinearSAE):
         self.threshold_momentum = threshold_momentum
         self.register_buffer("threshold", torch.tensor(-1.0))  # < 0: not yet estimated
 
-    def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        pre = torch.relu(pre)
+    def support(self, pre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training: the b·k largest positive entries of the batch (and θ is updated);
+        inference: every entry above the running threshold θ. Rows come out ascending."""
         if not self.training:
-            threshold = self.threshold.clamp_min(0.0)
-            return pre * (pre > threshold)
+            return torch.nonzero(pre > self.threshold.clamp_min(0.0), as_tuple=True)
         flat = pre.reshape(-1)
         kept = min(self.k * pre.shape[0], flat.numel())
-        values, index = flat.topk(kept)
-        codes = torch.zeros_like(flat).scatter_(0, index, values).reshape(pre.shape)
-        self._update_threshold(values)
-        return codes
+        # the kept-th largest value; a selection (kthvalue) is ~3× faster than a flat topk
+        cutoff = flat.kthvalue(flat.numel() - kept + 1).values
+        rows, latents = torch.nonzero((pre >= cutoff) & (pre > 0), as_tuple=True)
+        self._update_threshold(pre[rows, latents])
+        return rows, latents
 
     @torch.no_grad()
     def _update_threshold(self, kept_values: torch.Tensor) -> None:
-        positive = kept_values[kept_values > 0]
-        if positive.numel() == 0:
+        if kept_values.numel() == 0:
             return
-        smallest = positive.min()
+        smallest = kept_values.min()
         if self.threshold < 0:
             self.threshold.copy_(smallest)
         else:

@@ -23,26 +23,49 @@ ATOM_NORMS = ("unit", "identity")
 ATOM_INITS = ("data", "random")
 
 
+@torch.no_grad()
+def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int) -> torch.Tensor:
+    """(b, steps) index of the atom chosen at each greedy step for ``x`` (b, d), ``atoms`` (K, d).
+
+    The correlations c = r Dᵀ are updated through the Gram matrix G = D Dᵀ instead of being
+    recomputed: r ← r − c_t D_i implies c ← c − c_t G_i, so each step costs O(b·K) instead of
+    O(b·K·d).
+    """
+    correlations = x @ atoms.T
+    gram = atoms @ atoms.T
+    rows = torch.arange(x.shape[0], device=x.device)
+    chosen = torch.empty(x.shape[0], steps, dtype=torch.long, device=x.device)
+    for t in range(steps):
+        chosen[:, t] = correlations.abs().argmax(dim=-1)
+        coefficient = correlations[rows, chosen[:, t]]
+        correlations.addcmul_(coefficient.unsqueeze(-1), gram.index_select(0, chosen[:, t]),
+                              value=-1)
+    return chosen
+
+
+def pursue(x: torch.Tensor, atoms: torch.Tensor, chosen: torch.Tensor
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Coefficients (b, steps) and final residual (b, d) along a fixed path ``chosen`` (b, steps):
+    c_t = ⟨D_{i_t}, r_t⟩, r_{t+1} = r_t − c_t D_{i_t}. Differentiable in ``x`` and ``atoms``; the
+    work is O(b·d) per step, so gradients never touch a (b, K) tensor."""
+    residual, coefficients = x, []
+    for t in range(chosen.shape[1]):
+        atom = atoms.index_select(0, chosen[:, t])
+        coefficient = (atom * residual).sum(-1)
+        residual = residual - coefficient.unsqueeze(-1) * atom
+        coefficients.append(coefficient)
+    return torch.stack(coefficients, dim=1), residual
+
+
 def matching_pursuit(
     x: torch.Tensor, atoms: torch.Tensor, steps: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (b, K) and final residual (b, d) of ``steps`` greedy pursuit steps of ``x`` (b, d)
-    on ``atoms`` (K, d).
-
-    The correlations c = r Dᵀ are updated through the Gram matrix G = D Dᵀ instead of being
-    recomputed: r ← r − c_t D_i implies c ← c − c_t G_i, so each step costs O(b·K) instead of
-    O(b·K·d) — one (b, d)×(d, K) product and one (K, d)×(d, K) product per call in all.
-    """
-    correlations = x @ atoms.T
-    gram = atoms @ atoms.T
-    codes = torch.zeros_like(correlations)
-    rows = torch.arange(x.shape[0], device=x.device)
-    for _ in range(steps):
-        chosen = correlations.abs().argmax(dim=-1)
-        coefficient = correlations[rows, chosen]
-        codes = codes.index_put((rows, chosen), coefficient, accumulate=True)
-        correlations = correlations - coefficient.unsqueeze(-1) * gram[chosen]
-    return codes, x - codes @ atoms
+    on ``atoms`` (K, d); an atom chosen twice accumulates its coefficients."""
+    chosen = pursuit_path(x.detach(), atoms.detach(), steps)
+    coefficients, residual = pursue(x, atoms, chosen)
+    codes = torch.zeros(x.shape[0], atoms.shape[0], dtype=x.dtype, device=x.device)
+    return codes.scatter_add(-1, chosen, coefficients), residual
 
 
 class MatchingPursuitSAE(AtomDictionary):
@@ -74,6 +97,11 @@ class MatchingPursuitSAE(AtomDictionary):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return matching_pursuit(x - self.pre_bias, self.atoms, self.k)[0]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Codes and x̂ = b_pre + z D = x − r_κ, without the dense (b, K)×(K, d) decoder product."""
+        codes, residual = matching_pursuit(x - self.pre_bias, self.atoms, self.k)
+        return codes, x - residual
 
     @torch.no_grad()
     def after_step(self) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crossmodal.dictionaries import build_dictionary
-from crossmodal.dictionaries.evaluate import encode_in_batches, energy_shares, reconstruction
+from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
 from crossmodal.dictionaries.trainer import DictionaryTraining, train_dictionary
 
 
@@ -24,7 +24,6 @@ def beta_sweep(
     """Rows ``beta, mse, r2, bimodal_energy_share, degenerate_energy_share`` for each β of the grid
     (every model trained with the same seed and data, evaluated on the training pairs)."""
     rows = []
-    x = np.concatenate([image, text])
     for beta in grid:
         model = build_dictionary(spec, image.shape[1], seed=settings.seed)
         train_dictionary(
@@ -34,13 +33,9 @@ def beta_sweep(
             dataclasses.replace(settings, beta=beta),
             progress_file=progress_file,
         )
-        model.cpu()
-        image_codes, text_codes = encode_in_batches(model, image), encode_in_batches(model, text)
-        row = {
-            "beta": beta,
-            **reconstruction(model, np.concatenate([image_codes, text_codes]), x),
-            **energy_shares(image_codes, text_codes),
-        }
+        statistics = code_statistics(model, image, text)
+        row = {"beta": beta, "mse": statistics.mse, "r2": statistics.r2,
+               **energy_shares(statistics)}
         rows.append(row)
         print(
             f"β = {beta:.1e}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "beta"),

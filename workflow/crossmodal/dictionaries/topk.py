@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from crossmodal.dictionaries.linear_sae import LinearSAE
+from crossmodal.dictionaries.selecting_sae import SelectingSAE
 
 
-def topk_mask(values: torch.Tensor, k: int) -> torch.Tensor:
-    """(b, K) boolean mask of the k largest entries of each row."""
-    index = values.topk(k, dim=-1).indices
-    return torch.zeros_like(values, dtype=torch.bool).scatter_(-1, index, True)
-
-
-class TopKSAE(LinearSAE):
+class TopKSAE(SelectingSAE):
     method = "topk"
 
     def __init__(self, d: int, n_latents: int, k: int, pre_bias_init: str = "mean", seed: int = 0):
@@ -27,9 +21,10 @@ class TopKSAE(LinearSAE):
         super().__init__(d, n_latents, pre_bias_init, seed)
         self.k = k
 
-    def activate(self, pre: torch.Tensor) -> torch.Tensor:
-        values, index = pre.topk(self.k, dim=-1)
-        return torch.zeros_like(pre).scatter_(-1, index, torch.relu(values))
+    def support(self, pre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        latents = pre.topk(self.k, dim=-1).indices
+        rows = torch.arange(pre.shape[0], device=pre.device).repeat_interleave(self.k)
+        return rows, latents.reshape(-1)
 
     def hyperparameters(self) -> dict:
         return {**super().hyperparameters(), "k": self.k}

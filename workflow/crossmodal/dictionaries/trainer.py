@@ -17,7 +17,6 @@ modalities has not decreased for ``patience`` epochs (paper A appendix A.1's sto
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,26 +72,33 @@ def _batch_loss(
     text: torch.Tensor,
     config: DictionaryTraining,
     mean: torch.Tensor,
-) -> tuple[torch.Tensor, dict]:
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """Loss, codes (2b, K) and the logged terms as 0-d tensors (read out once per step)."""
     b = len(image)
     x = torch.cat([image, text])
     if not model.has_decoder:
         codes = model.encode(x)
         loss = model.contrastive_loss(codes[:b], codes[b:])
-        return loss, {"codes": codes, "contrastive": loss.item()}
+        return loss, codes, {"contrastive": loss.detach()}
     codes, x_hat = model(x)
     mse = (x - x_hat).pow(2).sum(-1).mean()
     auxiliary = model.auxiliary_loss(x, codes)
-    align = alignment_penalty(codes[:b], codes[b:], config.alignment)
-    loss = mse + auxiliary + config.beta * align
-    terms = {
-        "codes": codes,
-        "mse": mse.item(),
-        "auxiliary": auxiliary.item(),
-        "align": align.item(),
-        "r2": per_instance_r2(x, x_hat, mean).item(),
-    }
-    return loss, terms
+    # the penalty is logged for every SAE, but only differentiated when it is in the loss
+    with torch.set_grad_enabled(config.beta > 0 and torch.is_grad_enabled()):
+        align = alignment_penalty(codes[:b], codes[b:], config.alignment)
+    loss = mse + auxiliary + config.beta * align if config.beta > 0 else mse + auxiliary
+    with torch.no_grad():
+        r2 = per_instance_r2(x, x_hat, mean)
+    terms = {"mse": mse.detach(), "auxiliary": auxiliary.detach(), "align": align.detach(),
+             "r2": r2}
+    return loss, codes, terms
+
+
+def _activity(codes: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean L0 of the 2b rows, and which latents fire on the b images / the b texts."""
+    l0 = torch.count_nonzero(codes) / len(codes)
+    magnitude = codes.abs()
+    return l0, magnitude[:b].amax(0) > 0, magnitude[b:].amax(0) > 0
 
 
 def _one_cycle(optimizer, lr: float, total_steps: int):
@@ -146,9 +152,9 @@ def train_dictionary(
         active_text = torch.zeros_like(active_image)
         for b in range(steps_per_epoch):
             index = order[b * batch : (b + 1) * batch]
-            loss, terms = _batch_loss(model, image_t[index], text_t[index], config, mean)
+            loss, codes, terms = _batch_loss(model, image_t[index], text_t[index], config, mean)
             step = len(rows)
-            if not math.isfinite(loss.item()):
+            if not torch.isfinite(loss):
                 raise TrainingDiverged(
                     f"loss is {loss.item()} at step {step} (epoch {epoch}); lower lr or beta",
                     last_good,
@@ -159,19 +165,17 @@ def train_dictionary(
             optimizer.step()
             scheduler.step()
             model.after_step()
-            codes = terms.pop("codes").detach()
-            on = codes != 0
-            active_image |= on[: len(index)].any(0)
-            active_text |= on[len(index) :].any(0)
+            l0, on_image, on_text = _activity(codes.detach(), len(index))
+            active_image |= on_image
+            active_text |= on_text
+            logged = {"loss": loss.detach(), **terms, "l0": l0,
+                      "active_image": on_image.sum(), "active_text": on_text.sum()}
+            values = torch.stack([v.float() for v in logged.values()]).tolist()
             rows.append(
                 {
                     "step": step,
                     "epoch": epoch,
-                    "loss": loss.item(),
-                    **terms,
-                    "l0": on.sum(-1).float().mean().item(),
-                    "active_image": int(on[: len(index)].any(0).sum()),
-                    "active_text": int(on[len(index) :].any(0).sum()),
+                    **dict(zip(logged, values, strict=True)),
                     "lr": scheduler.get_last_lr()[0],
                     "seconds": time.perf_counter() - start,
                 }
