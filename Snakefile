@@ -16,6 +16,7 @@ include: "rules/data.smk"
 include: "rules/encoders.smk"
 include: "rules/embeddings.smk"
 include: "rules/dictionaries.smk"
+include: "rules/analysis.smk"
 include: "rules/report.smk"
 
 

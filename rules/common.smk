@@ -62,6 +62,14 @@ def encoder_inputs(wildcards):
     return {}
 
 
+def feature_files(suffix=""):
+    """results/features/{encoder}/{method}/{dataset}{suffix}.parquet of every dictionary target."""
+    if not DICTIONARY_TARGETS:
+        return []
+    dataset = config["analysis"]["dataset"]
+    return [f"results/features/{e}/{m}/{dataset}{suffix}.parquet" for e, m in DICTIONARY_TARGETS]
+
+
 BETA_SWEEPS = [
     (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m].get("beta") == "auto"
 ]
@@ -115,5 +123,6 @@ def all_targets():
         *expand("results/embeddings/{encoder}/{dataset}.parquet", encoder=ENCODERS, dataset=DATASETS),
         "results/tables/encoders.csv",
         *[f"results/dictionaries/{e}/{m}/model.pt" for e, m in DICTIONARY_TARGETS],
+        *feature_files(),
         "results/report/index.html",
     ]

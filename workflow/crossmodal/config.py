@@ -59,13 +59,16 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
     if not targets:
         return []
     errors = []
-    for key in ("dictionaries", "dictionary_training"):
+    for key in ("dictionaries", "dictionary_training", "analysis"):
         if key not in config:
             errors.append(f"config error at '{key}': required when 'dictionary_targets' is set")
     if "dictionary_training" in config and config["dictionary_training"]["dataset"] not in datasets:
         errors.append(f"config error at 'dictionary_training.dataset': "
                       f"{config['dictionary_training']['dataset']!r} is not a configured dataset; "
                       f"choose one of {datasets}")
+    if "analysis" in config and config["analysis"]["dataset"] not in datasets:
+        errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
+                      f"is not a configured dataset; choose one of {datasets}")
     encoders, dictionaries = sorted(config["encoders"]), sorted(config.get("dictionaries", {}))
     for encoder, names in targets.items():
         if encoder not in encoders:

@@ -6,6 +6,7 @@ added, and the codes are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 
 from crossmodal.dictionaries.base import Dictionary
 from crossmodal.modality.energy import bimodal_mask, modality_score
+from crossmodal.modality.features import LatentStatistics
 
 DEGENERATE_FREQUENCY = 0.99
 
@@ -44,37 +46,41 @@ def encode_in_batches(model: Dictionary, x: np.ndarray, batch_size: int = 4096) 
 
 
 @torch.no_grad()
-def code_statistics(model: Dictionary, image: np.ndarray, text: np.ndarray,
-                    batch_size: int = 4096) -> CodeStatistics:
-    """Stream (N, d) paired embeddings through ``model`` (in eval mode) and return its
-    :class:`CodeStatistics`; x̄ for R² is the mean of all 2N rows."""
+def paired_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, batch_size: int = 4096
+                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Yield ``(image_x, text_x, image_codes, text_codes)`` for consecutive batches of pairs
+    (tensors on the model's device; codes (b, K)), with the model in eval mode."""
     model.eval()
     device = _device(model)
-    mean = torch.as_tensor(np.concatenate([image.mean(0), text.mean(0)]).reshape(2, -1).mean(0),
-                           device=device)
-    sums = {}
+    for start in range(0, len(image), batch_size):
+        image_x = torch.as_tensor(image[start:start + batch_size], device=device)
+        text_x = torch.as_tensor(text[start:start + batch_size], device=device)
+        yield image_x, text_x, model.encode(image_x), model.encode(text_x)
+
+
+@torch.no_grad()
+def code_statistics(model: Dictionary, image: np.ndarray, text: np.ndarray,
+                    batch_size: int = 4096) -> CodeStatistics:
+    """Stream (N, d) paired embeddings through ``model`` and return its :class:`CodeStatistics`;
+    x̄ for R² is the mean of all 2N rows."""
+    device = _device(model)
+    mean = torch.as_tensor((image.mean(0) + text.mean(0)) / 2, device=device)
+    latents = LatentStatistics(model.n_latents, device)
     residual_total, r2_total = 0.0, 0.0
-    for name, x_all in (("image", image), ("text", text)):
-        energy = torch.zeros(model.n_latents, dtype=torch.float64, device=device)
-        count = torch.zeros(model.n_latents, dtype=torch.float64, device=device)
-        for start in range(0, len(x_all), batch_size):
-            x = torch.as_tensor(x_all[start:start + batch_size], device=device)
-            codes = model.encode(x)
-            energy += codes.double().square().sum(0)
-            count += (codes != 0).sum(0)
-            if model.has_decoder:
+    for image_x, text_x, image_codes, text_codes in paired_codes(model, image, text, batch_size):
+        latents.add(image_codes, text_codes)
+        if model.has_decoder:
+            for x, codes in ((image_x, image_codes), (text_x, text_codes)):
                 residual = (x - model.decode(codes)).double().square().sum(-1)
                 spread = (x - mean).double().square().sum(-1).clamp_min(1e-12)
                 residual_total += float(residual.sum())
                 r2_total += float((1 - residual / spread).sum())
-        sums[name] = (energy / len(x_all)).cpu().numpy(), (count / len(x_all)).cpu().numpy()
     rows = len(image) + len(text)
-    has_decoder = model.has_decoder
     return CodeStatistics(
-        image_energy=sums["image"][0], text_energy=sums["text"][0],
-        image_frequency=sums["image"][1], text_frequency=sums["text"][1],
-        mse=residual_total / rows if has_decoder else float("nan"),
-        r2=r2_total / rows if has_decoder else float("nan"),
+        image_energy=latents.image_energy, text_energy=latents.text_energy,
+        image_frequency=latents.image_frequency, text_frequency=latents.text_frequency,
+        mse=residual_total / rows if model.has_decoder else float("nan"),
+        r2=r2_total / rows if model.has_decoder else float("nan"),
     )
 
 

@@ -3,7 +3,8 @@
 E_img[k] = mean_n Z_I[n, k]²,  E_txt[k] likewise,  E[k] = (E_img[k] + E_txt[k]) / 2,
 μ[k] = E_img[k] / (E_img[k] + E_txt[k]) — 1 = image-only, 0 = text-only, ½ = iso-energy.
 Latents whose energy is below ``dead_energy`` in both modalities are dead: μ is NaN for them.
-Bimodal mask: τ ≤ μ ≤ 1 − τ (τ = 0.05 by default).
+Bimodal mask: τ ≤ μ ≤ 1 − τ (τ = 0.05 by default); groups image (μ > 1 − τ), text (μ < τ),
+bimodal, dead.
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ def modality_score(image_energy: np.ndarray, text_energy: np.ndarray,
     dead = total <= 2 * dead_energy
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(dead, np.nan, image_energy / np.where(dead, 1.0, total))
+
+
+def modality_groups(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
+    """(K,) "image" (μ > 1 − τ), "text" (μ < τ), "bimodal" (τ ≤ μ ≤ 1 − τ) or "dead" (μ NaN)."""
+    groups = np.full(mu.shape, "dead", dtype=object)
+    live = ~np.isnan(mu)
+    groups[live] = "bimodal"
+    groups[live & (mu > 1 - tau)] = "image"
+    groups[live & (mu < tau)] = "text"
+    return groups
 
 
 def bimodal_mask(mu: np.ndarray, tau: float = TAU) -> np.ndarray:

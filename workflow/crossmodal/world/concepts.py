@@ -91,6 +91,12 @@ def indicator_columns() -> list[str]:
     return [f"gt_{family.name}_{value}" for family in FAMILIES for value in family.concepts]
 
 
+def indicator_families() -> dict[str, str]:
+    """``gt_<family>_<value>`` column → family name."""
+    return {f"gt_{family.name}_{value}": family.name
+            for family in FAMILIES for value in family.concepts}
+
+
 def default_frequencies() -> dict[str, list[float]]:
     """Per-family sampling probabilities of the train/test splits (sum to 1 per family)."""
     frequencies: dict[str, list[float]] = {}
