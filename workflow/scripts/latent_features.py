@@ -44,7 +44,7 @@ def main(snakemake):
     analysis, seed = snakemake.params.analysis, snakemake.params.seed
     runtime.configure(snakemake.threads, seed)
     embeddings = read_embeddings(snakemake.input.embeddings).split(analysis["split"])
-    model, facts = load_dictionary(snakemake.input.model, expected_d=embeddings.image.shape[1])
+    model, _ = load_dictionary(snakemake.input.model, expected_d=embeddings.image.shape[1])
     model.to(runtime.device())
     features = latent_table(model, embeddings, analysis["tau"], analysis["batch_size"])
     model.cpu()
