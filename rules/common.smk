@@ -30,9 +30,11 @@ DICTIONARY_TARGETS = [
 HEAVY_THREADS = workflow.cores
 
 
+# Names never contain dots, so "{encoder}.{method}" in a file name is unambiguous.
 wildcard_constraints:
     dataset="[A-Za-z][A-Za-z0-9_-]*",
     encoder="[A-Za-z][A-Za-z0-9_-]*",
+    method="[A-Za-z][A-Za-z0-9_-]*",
 
 
 def dataset_config(wildcards):
@@ -62,6 +64,28 @@ def encoder_inputs(wildcards):
     return {}
 
 
+ANALYSIS_DATASET = config.get("analysis", {}).get("dataset", "")
+MDS_PANELS = config.get("analysis", {}).get("mds_panels", {})
+# Dictionaries with atoms (every architecture but NCL) get the energy / atom figures.
+ATOM_TARGETS = [
+    (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m]["architecture"] != "ncl"
+]
+
+
+def feature_params():
+    """The analysis settings a feature table depends on (not the figure panels)."""
+    analysis = config.get("analysis", {})
+    return {k: analysis.get(k) for k in ("split", "tau", "batch_size", "groundtruth_pairs")}
+
+
+def modality_figures():
+    """Paper A figure 1 and paper B figures 2, 16–17 of every dictionary with atoms."""
+    figures = ["results/figures/mds_groups.png"] if MDS_PANELS else []
+    for e, m in ATOM_TARGETS:
+        figures += [f"results/figures/energy_{e}.{m}.png", f"results/figures/unimodal_{e}.{m}.png"]
+    return figures
+
+
 def feature_files(suffix=""):
     """results/features/{encoder}/{method}/{dataset}{suffix}.parquet of every dictionary target."""
     if not DICTIONARY_TARGETS:
@@ -88,10 +112,11 @@ def report_figures():
     figures = expand("results/figures/similarity_{encoder}.png", encoder=ENCODERS)
     if DICTIONARY_TARGETS:
         figures.append("results/figures/active_latents.png")
+    figures += modality_figures()
     for e, m in BETA_SWEEPS:
         figures += [
-            f"results/figures/beta_sweep_r2_{e}_{m}.png",
-            f"results/figures/beta_sweep_energy_{e}_{m}.png",
+            f"results/figures/beta_sweep_r2_{e}.{m}.png",
+            f"results/figures/beta_sweep_energy_{e}.{m}.png",
         ]
     return figures
 
@@ -124,5 +149,6 @@ def all_targets():
         "results/tables/encoders.csv",
         *[f"results/dictionaries/{e}/{m}/model.pt" for e, m in DICTIONARY_TARGETS],
         *feature_files(),
+        *modality_figures(),
         "results/report/index.html",
     ]

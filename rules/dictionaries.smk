@@ -35,12 +35,12 @@ rule beta_sweep:
     output:
         table="results/dictionaries/{encoder}/{method}/beta_sweep.csv",
         r2_figure=report(
-            "results/figures/beta_sweep_r2_{encoder}_{method}.png",
+            "results/figures/beta_sweep_r2_{encoder}.{method}.png",
             caption="../report/beta_sweep.rst",
             category="Dictionaries",
         ),
         energy_figure=report(
-            "results/figures/beta_sweep_energy_{encoder}_{method}.png",
+            "results/figures/beta_sweep_energy_{encoder}.{method}.png",
             caption="../report/beta_sweep.rst",
             category="Dictionaries",
         ),

@@ -160,8 +160,14 @@ def test_all_targets_exist(smoke_run):
             expected += [
                 f"results/dictionaries/{encoder}/{method}/model.pt",
                 f"results/dictionaries/{encoder}/{method}/train_log.parquet",
+                f"results/features/{encoder}/{method}/toyworld.parquet",
+                f"results/features/{encoder}/{method}/toyworld_concepts.parquet",
             ]
+            if smoke["dictionaries"][method]["architecture"] != "ncl":
+                expected += [f"results/figures/energy_{encoder}.{method}.png",
+                             f"results/figures/unimodal_{encoder}.{method}.png"]
     expected += [
+        "results/figures/mds_groups.png",
         "results/tables/dictionaries.csv",
         "results/figures/active_latents.png",
         "results/dictionaries/toyclip/sae_a/beta_sweep.csv",
@@ -170,6 +176,22 @@ def test_all_targets_exist(smoke_run):
     assert not missing, missing
     empty = [path for path in expected if (smoke_run / path).stat().st_size == 0]
     assert not empty, empty
+
+
+def test_feature_tables_describe_every_latent_and_concept(smoke_run):
+    from crossmodal.dictionaries.checkpoint import load_dictionary
+    from crossmodal.world.concepts import indicator_columns
+
+    model, _ = load_dictionary(smoke_run / "results/dictionaries/toyclip/sae/model.pt")
+    features = pd.read_parquet(smoke_run / "results/features/toyclip/sae/toyworld.parquet")
+    assert list(features["latent"]) == list(range(model.n_latents))
+    assert set(features["group"]) <= {"image", "text", "bimodal", "dead"}
+    assert set(features["mds_group"]) <= {"ImgD", "TextD", "CrossD", "dead"}
+    live = features[~features["dead"]]
+    assert ((live["mu"] >= 0) & (live["mu"] <= 1)).all()
+    concepts = pd.read_parquet(smoke_run / "results/features/toyclip/sae/toyworld_concepts.parquet")
+    assert sorted(concepts["concept"]) == sorted(indicator_columns())
+    assert concepts["latent"].between(0, model.n_latents - 1).all()
 
 
 def test_every_job_left_a_log_and_a_benchmark(smoke_run):
@@ -282,6 +304,9 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     smoke = yaml.safe_load((smoke_run / "smoke.yaml").read_text())
     dictionaries = smoke["dictionary_targets"]["toyclip"]
     sweeps = [m for m in dictionaries if smoke["dictionaries"][m].get("beta") == "auto"]
+    with_atoms = [m for m in dictionaries if smoke["dictionaries"][m]["architecture"] != "ncl"]
+    panels = smoke["analysis"]["mds_panels"].values()
+    mds_figures = int(any(target.startswith("toyclip/") for target in panels))
     assert sorted(job_key(job) for job in jobs) == sorted(
         [
             ("train_toy_encoder", (("encoder", "toyclip"),)),
@@ -290,6 +315,10 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
             ("encoder_table", ()),
             *[("train_dictionary", (("encoder", "toyclip"), ("method", m))) for m in dictionaries],
             *[("beta_sweep", (("encoder", "toyclip"), ("method", m))) for m in sweeps],
+            *[("latent_features", (("dataset", "toyworld"), ("encoder", "toyclip"), ("method", m)))
+              for m in dictionaries],
+            *[("modality_figures", (("encoder", "toyclip"), ("method", m))) for m in with_atoms],
+            *[("mds_figure", ())] * mds_figures,
             ("dictionary_table", ()),
             ("report", ()),
             ("all", ()),
@@ -302,6 +331,9 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "encoder_table": 1,
         "train_dictionary": len(dictionaries),
         "beta_sweep": len(sweeps),
+        "latent_features": len(dictionaries),
+        "modality_figures": len(with_atoms),
+        **({"mds_figure": 1} if mds_figures else {}),
         "dictionary_table": 1,
         "report": 1,
         "all": 1,
@@ -367,6 +399,9 @@ def test_changing_one_dictionary_retrains_only_that_dictionary(smoke_run):
     assert sorted(job_key(job) for job in jobs) == sorted(
         [
             ("train_dictionary", (("encoder", "toyclip"), ("method", "topk"))),
+            ("latent_features", (("dataset", "toyworld"), ("encoder", "toyclip"),
+                                 ("method", "topk"))),
+            ("modality_figures", (("encoder", "toyclip"), ("method", "topk"))),
             ("dictionary_table", ()),
             ("report", ()),
             ("all", ()),

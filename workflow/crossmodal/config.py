@@ -69,6 +69,11 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
     if "analysis" in config and config["analysis"]["dataset"] not in datasets:
         errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
                       f"is not a configured dataset; choose one of {datasets}")
+    trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
+    for label, target in config.get("analysis", {}).get("mds_panels", {}).items():
+        if target not in trained:
+            errors.append(f"config error at 'analysis.mds_panels.{label}': {target!r} is not a "
+                          f"dictionary target; choose one of {sorted(trained)}")
     encoders, dictionaries = sorted(config["encoders"]), sorted(config.get("dictionaries", {}))
     for encoder, names in targets.items():
         if encoder not in encoders:

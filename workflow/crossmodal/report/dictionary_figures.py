@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import matplotlib
 import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # after selecting the Agg backend
-
-from crossmodal.atomic import atomic_path
-
-
-def _save(figure, path: str | Path) -> None:
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=120)
-    plt.close(figure)
+from crossmodal.report.plotting import plt, save_figure
 
 
 def _log_beta_axis(axes, sweep: pd.DataFrame, chosen: float | None):
@@ -41,7 +28,7 @@ def plot_beta_reconstruction(sweep: pd.DataFrame, chosen: float | None, path, ti
     axes.set_ylabel("value")
     axes.set_title(title)
     axes.legend(fontsize="small")
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def plot_beta_energy(sweep: pd.DataFrame, chosen: float | None, path, title: str):
@@ -55,4 +42,4 @@ def plot_beta_energy(sweep: pd.DataFrame, chosen: float | None, path, title: str
     axes.set_ylim(-0.02, 1.02)
     axes.set_title(title)
     axes.legend(fontsize="small")
-    _save(figure, path)
+    save_figure(figure, path)

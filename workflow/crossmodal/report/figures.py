@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # after selecting the Agg backend
-
-from crossmodal.atomic import atomic_path
+from crossmodal.report.plotting import plt, save_figure
 
 IMAGE_IMAGE = "image–image"
 TEXT_TEXT = "text–text"
@@ -104,8 +100,6 @@ def plot_similarity_histograms(samples: dict[str, np.ndarray], path: str | Path,
         axes.set_title(title)
         if axes.get_legend_handles_labels()[0]:
             axes.legend(fontsize="small")
-        figure.tight_layout()
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format="png", dpi=120)
+        save_figure(figure, path)
     finally:
         plt.close(figure)

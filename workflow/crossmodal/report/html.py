@@ -73,6 +73,16 @@ SECTIONS: list[Section] = [
         table_patterns=("dictionaries.csv",),
         figure_patterns=("active_latents.png", "beta_sweep_*.png"),
     ),
+    Section(
+        title="Modality",
+        description="Which modality each latent belongs to: paper A's modality dominance score "
+                    "groups (figure 1), paper B's energies and modality score μ with the τ rule "
+                    "(figure 2), the high-energy unimodal atoms (figures 16–17), paper B's "
+                    "metric tables 1, 3 and 4, the toy data-generating process of appendix C "
+                    "(table 5) and the toyworld ground-truth recovery.",
+        table_patterns=("paperB_table*.csv", "groundtruth_recovery.csv"),
+        figure_patterns=("mds_groups.png", "energy_*.png", "unimodal_*.png", "bridge_*.png"),
+    ),
 ]
 
 

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib
 import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # after selecting the Agg backend
-
-from crossmodal.atomic import atomic_path
+from crossmodal.report.plotting import plt, save_figure
 
 
 def plot_active_latents(logs: Mapping[str, pd.DataFrame], path, title: str) -> None:
@@ -29,7 +25,4 @@ def plot_active_latents(logs: Mapping[str, pd.DataFrame], path, title: str) -> N
     axes.set_title(title)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize="x-small", ncol=2)
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)
