@@ -65,6 +65,7 @@ def encoder_inputs(wildcards):
 
 
 ANALYSIS_DATASET = config.get("analysis", {}).get("dataset", "")
+DATASET_KINDS = {name: block["kind"] for name, block in config["datasets"].items()}
 MDS_PANELS = config.get("analysis", {}).get("mds_panels", {})
 # Dictionaries with atoms (every architecture but NCL) get the energy / atom figures.
 ATOM_TARGETS = [
@@ -86,6 +87,53 @@ def modality_figures():
     return figures
 
 
+PAPER_B = config.get("paper_b", {})
+# (encoder, method) of table 1's SAE and SAE-A rows, encoder by encoder
+TABLE1_MODELS = [
+    (encoder, PAPER_B["table1"][kind])
+    for encoder in PAPER_B.get("table1", {}).get("encoders", [])
+    for kind in ("sae", "sae_a")
+]
+
+
+def table_models(table):
+    """(encoder, method) of each column of paper B table 3 or 4, in column order."""
+    block = PAPER_B.get(table)
+    if not block:
+        raise WorkflowError(f"paper B {table} is not configured; add 'paper_b.{table}' to config")
+    return [(block["encoder"], method) for method in block["columns"].values()]
+
+
+def replica_models(wildcards):
+    """Models of the same dictionary under the extra seeds, for dictionaries in tables 3–4."""
+    in_tables = {
+        (PAPER_B[t]["encoder"], m)
+        for t in ("table3", "table4")
+        if PAPER_B.get(t)
+        for m in PAPER_B[t]["columns"].values()
+    }
+    if (wildcards.encoder, wildcards.method) not in in_tables:
+        return []
+    return [
+        f"results/dictionaries/{wildcards.encoder}/{wildcards.method}/seed{seed}/model.pt"
+        for seed in PAPER_B.get("stability_seeds", [])
+    ]
+
+
+def paper_b_tables():
+    """Paper B tables the default run writes (table 4 only with ``paper_b.table4.in_all``)."""
+    tables = []
+    if PAPER_B.get("table1"):
+        tables.append("results/tables/paperB_table1.csv")
+    if PAPER_B.get("table3"):
+        tables.append("results/tables/paperB_table3.csv")
+    if PAPER_B.get("table4", {}).get("in_all"):
+        tables.append("results/tables/paperB_table4.csv")
+    if PAPER_B.get("table5"):
+        tables.append("results/tables/paperB_table5.csv")
+    return tables
+
+
 def feature_files(suffix=""):
     """results/features/{encoder}/{method}/{dataset}{suffix}.parquet of every dictionary target."""
     if not DICTIONARY_TARGETS:
@@ -104,7 +152,9 @@ def report_tables():
     tables = ["results/tables/encoders.csv"]
     if DICTIONARY_TARGETS:
         tables.append("results/tables/dictionaries.csv")
-    return tables
+    if DICTIONARY_TARGETS and DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
+        tables.append("results/tables/groundtruth_recovery.csv")
+    return tables + paper_b_tables()
 
 
 def report_figures():

@@ -95,3 +95,32 @@ rule dictionary_table:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/dictionary_table.py"
+
+
+rule train_dictionary_replica:
+    """The same dictionary trained with another seed (paper B's stability metric)."""
+    input:
+        unpack(dictionary_training_inputs),
+    output:
+        model="results/dictionaries/{encoder}/{method}/seed{seed}/model.pt",
+        log_table="results/dictionaries/{encoder}/{method}/seed{seed}/train_log.parquet",
+        checkpoints=directory("results/dictionaries/{encoder}/{method}/seed{seed}/checkpoints"),
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        dictionary=dictionary_config,
+        training=config.get("dictionary_training"),
+        seed=lambda wildcards: int(wildcards.seed),
+    log:
+        "results/logs/dictionaries/{encoder}/{method}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/dictionaries/{encoder}/{method}/seed{seed}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=6000,
+        runtime=120,
+        gpu=1,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/train_dictionary.py"

@@ -167,6 +167,10 @@ def test_all_targets_exist(smoke_run):
                 expected += [f"results/figures/energy_{encoder}.{method}.png",
                              f"results/figures/unimodal_{encoder}.{method}.png"]
     expected += [
+        "results/tables/paperB_table1.csv",
+        "results/tables/paperB_table3.csv",
+        "results/tables/paperB_table5.csv",
+        "results/tables/groundtruth_recovery.csv",
         "results/figures/mds_groups.png",
         "results/tables/dictionaries.csv",
         "results/figures/active_latents.png",
@@ -307,6 +311,9 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     with_atoms = [m for m in dictionaries if smoke["dictionaries"][m]["architecture"] != "ncl"]
     panels = smoke["analysis"]["mds_panels"].values()
     mds_figures = int(any(target.startswith("toyclip/") for target in panels))
+    in_table3 = sorted(smoke["paper_b"]["table3"]["columns"].values())
+    measured = sorted({*in_table3, smoke["paper_b"]["table1"]["sae"],
+                       smoke["paper_b"]["table1"]["sae_a"]})
     assert sorted(job_key(job) for job in jobs) == sorted(
         [
             ("train_toy_encoder", (("encoder", "toyclip"),)),
@@ -319,6 +326,12 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
               for m in dictionaries],
             *[("modality_figures", (("encoder", "toyclip"), ("method", m))) for m in with_atoms],
             *[("mds_figure", ())] * mds_figures,
+            *[("dictionary_metrics", (("encoder", "toyclip"), ("method", m))) for m in measured],
+            *[("train_dictionary_replica", (("encoder", "toyclip"), ("method", m), ("seed", "1")))
+              for m in in_table3],
+            ("paper_b_table1", ()),
+            ("paper_b_architecture_table", (("table", "table3"),)),
+            ("groundtruth_recovery", ()),
             ("dictionary_table", ()),
             ("report", ()),
             ("all", ()),
@@ -334,6 +347,11 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "latent_features": len(dictionaries),
         "modality_figures": len(with_atoms),
         **({"mds_figure": 1} if mds_figures else {}),
+        "dictionary_metrics": len(measured),
+        "train_dictionary_replica": len(in_table3),
+        "paper_b_table1": 1,
+        "paper_b_architecture_table": 1,
+        "groundtruth_recovery": 1,
         "dictionary_table": 1,
         "report": 1,
         "all": 1,
@@ -402,6 +420,11 @@ def test_changing_one_dictionary_retrains_only_that_dictionary(smoke_run):
             ("latent_features", (("dataset", "toyworld"), ("encoder", "toyclip"),
                                  ("method", "topk"))),
             ("modality_figures", (("encoder", "toyclip"), ("method", "topk"))),
+            ("dictionary_metrics", (("encoder", "toyclip"), ("method", "topk"))),
+            ("train_dictionary_replica", (("encoder", "toyclip"), ("method", "topk"),
+                                          ("seed", "1"))),
+            ("paper_b_architecture_table", (("table", "table3"),)),
+            ("groundtruth_recovery", ()),
             ("dictionary_table", ()),
             ("report", ()),
             ("all", ()),

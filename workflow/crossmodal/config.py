@@ -69,6 +69,7 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
     if "analysis" in config and config["analysis"]["dataset"] not in datasets:
         errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
                       f"is not a configured dataset; choose one of {datasets}")
+    errors += paper_b_reference_errors(config)
     trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
     for label, target in config.get("analysis", {}).get("mds_panels", {}).items():
         if target not in trained:
@@ -107,3 +108,25 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(item) for item in value]
     return value
+
+
+def paper_b_reference_errors(config: Mapping) -> list[str]:
+    """Paper B's tables must name configured encoders and dictionaries."""
+    paper_b = config.get("paper_b", {})
+    encoders, dictionaries = sorted(config["encoders"]), sorted(config.get("dictionaries", {}))
+    errors = []
+
+    def check(where: str, encoder_names, dictionary_names):
+        errors.extend(f"config error at 'paper_b.{where}': {e!r} is not a configured encoder; "
+                      f"choose one of {encoders}" for e in encoder_names if e not in encoders)
+        errors.extend(f"config error at 'paper_b.{where}': {m!r} is not a configured "
+                      f"dictionary; choose one of {dictionaries}"
+                      for m in dictionary_names if m not in dictionaries)
+
+    if "table1" in paper_b:
+        table = paper_b["table1"]
+        check("table1", table["encoders"], [table["sae"], table["sae_a"]])
+    for name in ("table3", "table4"):
+        if name in paper_b:
+            check(name, [paper_b[name]["encoder"]], paper_b[name]["columns"].values())
+    return errors

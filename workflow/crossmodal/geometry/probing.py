@@ -1,0 +1,107 @@
+"""Probing accuracy p_acc: do the atoms point along, or orthogonally to, the modality gap?
+(paper B E.2.2 "Linear Structure" and E.3.)
+
+Each atom D_i (d,) is a linear probe on the centred embeddings A (2N, d) — image rows then text
+rows, centred by the mean of all 2N rows (the authors' centring: it makes the scores A·D_i
+zero-mean, as the two classes have N rows each). The prediction is 1{A·D_i > 0} and
+acc_i = mean_n 1{pred_n = l_img,n}, l_img = 1 on image rows. The score s_i of latent i, by its
+modality score μ_i (K,) and threshold τ:
+
+* image-only (μ_i > 1 − τ): s_i = acc_i;
+* text-only (μ_i < τ): s_i = accuracy against 1 − l_img = 1 − acc_i;
+* bimodal (τ ≤ μ_i ≤ 1 − τ): s_i = 1 − 2 (max(acc_i, 1 − acc_i) − ½) — 1 at chance, 0 for a perfect
+  (image or text) classifier;
+* dead (μ_i NaN): no score, excluded.
+
+p_acc = Σ_i E_i s_i / Σ_i E_i over live latents, E = (E_img + E_txt)/2 (K,).
+The probe is streamed: each row batch adds its per-atom counts of correct predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from crossmodal.modality.energy import TAU, modality_score
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Per-latent probe accuracies acc (K,), scores s (K,; NaN for dead latents) and p_acc."""
+
+    accuracy: np.ndarray
+    score: np.ndarray
+    p_acc: float
+
+
+class ModalityProbe:
+    """Streaming per-atom correct counts of the probes 1{(x − centre)·D_i > 0} (K,):
+    ``update`` with row batches of image and of text embeddings (b, d)."""
+
+    def __init__(self, atoms: torch.Tensor, centre: torch.Tensor):
+        self.atoms = atoms
+        self.centre = centre.to(device=atoms.device, dtype=atoms.dtype)
+        self.correct = torch.zeros(len(atoms), dtype=torch.float64, device=atoms.device)
+        self.rows = 0
+
+    def _positive(self, rows: torch.Tensor) -> torch.Tensor:
+        scores = (rows.to(self.atoms) - self.centre) @ self.atoms.T
+        return scores > 0
+
+    def update(self, image: torch.Tensor, text: torch.Tensor) -> None:
+        self.correct += self._positive(image).sum(0) + (~self._positive(text)).sum(0)
+        self.rows += len(image) + len(text)
+
+    def accuracy(self) -> np.ndarray:
+        """(K,) acc_i against l_img."""
+        return (self.correct / max(self.rows, 1)).cpu().numpy()
+
+
+def embedding_centre(image: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """(d,) float64 mean of all rows of image (N, d) and text (M, d) stacked."""
+    total = image.sum(0, dtype=np.float64) + text.sum(0, dtype=np.float64)
+    return total / (len(image) + len(text))
+
+
+def probe_accuracies(atoms, image: np.ndarray, text: np.ndarray,
+                     batch_size: int = 4096) -> np.ndarray:
+    """(K,) accuracy of each atom of ``atoms`` (K, d) as a probe separating image rows (N, d)
+    from text rows (N, d), streamed over row batches."""
+    atoms = torch.as_tensor(atoms).double()
+    probe = ModalityProbe(atoms, torch.as_tensor(embedding_centre(image, text)))
+    for start in range(0, len(image), batch_size):
+        probe.update(torch.as_tensor(image[start:start + batch_size]),
+                     torch.as_tensor(text[start:start + batch_size]))
+    return probe.accuracy()
+
+
+def probe_scores(accuracy: np.ndarray, mu: np.ndarray, tau: float = TAU) -> np.ndarray:
+    """(K,) s_i from accuracies (K,) and modality scores μ (K,); NaN for dead latents."""
+    bimodal = 1 - 2 * (np.maximum(accuracy, 1 - accuracy) - 0.5)
+    score = np.where(mu > 1 - tau, accuracy, np.where(mu < tau, 1 - accuracy, bimodal))
+    return np.where(np.isnan(mu), np.nan, score)
+
+
+def probing_accuracy(score: np.ndarray, energy: np.ndarray) -> float:
+    """p_acc = Σ E_i s_i / Σ E_i over latents with a score; ``score``, ``energy`` (K,)."""
+    live = ~np.isnan(score)
+    total = energy[live].sum()
+    return float((energy[live] * score[live]).sum() / total) if total > 0 else float("nan")
+
+
+def probe_result(accuracy: np.ndarray, image_energy: np.ndarray, text_energy: np.ndarray,
+                 tau: float = TAU) -> ProbeResult:
+    """:class:`ProbeResult` from per-atom accuracies and per-modality energies (K,)."""
+    score = probe_scores(accuracy, modality_score(image_energy, text_energy), tau)
+    energy = (image_energy + text_energy) / 2
+    return ProbeResult(accuracy=accuracy, score=score, p_acc=probing_accuracy(score, energy))
+
+
+def p_acc(atoms, image: np.ndarray, text: np.ndarray, image_energy: np.ndarray,
+          text_energy: np.ndarray, tau: float = TAU, batch_size: int = 4096) -> ProbeResult:
+    """p_acc of ``atoms`` (K, d) on paired embeddings image, text (N, d), with the latents'
+    per-modality energies (K,) deciding image-only / text-only / bimodal."""
+    accuracy = probe_accuracies(atoms, image, text, batch_size)
+    return probe_result(accuracy, image_energy, text_energy, tau)

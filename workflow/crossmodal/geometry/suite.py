@@ -1,0 +1,168 @@
+"""Every geometry metric of one dictionary on paired embeddings (paper B tables 3–4, E.2).
+
+Two streaming passes over the N pairs, never holding the (N, K) codes:
+
+1. :func:`crossmodal.dictionaries.evaluate.code_statistics` — per-modality energies E_img, E_txt
+   (K,), MSE and R²; they give μ and the bimodal mask δ (τ ≤ μ ≤ 1 − τ);
+2. one pass that encodes each batch of pairs once and feeds L0/L1 sums, G = Zᵀ Z, Σ = Z_Iᵀ Z_T / N,
+   the atoms' modality probes and the full / bimodal-only reconstructions (N, d) for δ_r@1.
+
+The (K, K) accumulators are ``dtype`` (float64 by default) on the model's device; K × K float64
+is 32 MiB at K = 2048, 8 GiB at K = 32768 (use float32 or a GPU there, see benchmarks/metrics.py).
+Dictionaries without a decoder (NCL) get NaN for everything that needs atoms or reconstructions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from crossmodal.dictionaries.base import Dictionary
+from crossmodal.dictionaries.evaluate import code_statistics, paired_codes
+from crossmodal.geometry.bridge import CrossCovariance, bridge_matrix, fda, functional_alignment
+from crossmodal.geometry.coactivation import (
+    Coactivation,
+    RowSupport,
+    connectivity,
+    negative_interference,
+    normalise_columns,
+)
+from crossmodal.geometry.intervention import (
+    decode_with_and_without,
+    model_device,
+    recall_drop_of,
+)
+from crossmodal.geometry.probing import ModalityProbe, embedding_centre, probe_result
+from crossmodal.geometry.ranks import (
+    coherence,
+    effective_rank_of_spectrum,
+    energy_weighted,
+    singular_values,
+    stable_rank_of_spectrum,
+)
+from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
+
+NAN = float("nan")
+
+
+@dataclass
+class CodePass:
+    """What the second pass accumulates (see module docstring); ``keep`` (K,) is the bimodal
+    mask, ``probe`` None for dictionaries without atoms."""
+
+    coactivation: Coactivation
+    cross_covariance: CrossCovariance
+    probe: ModalityProbe | None
+    keep: torch.Tensor
+    l0: float = 0.0
+    l1: float = 0.0
+    outputs: dict = field(default_factory=lambda: {
+        "full_image": [], "full_text": [], "ablated_image": [], "ablated_text": []})
+
+    def add(self, model: Dictionary, image: torch.Tensor, text: torch.Tensor,
+            image_codes: torch.Tensor, text_codes: torch.Tensor) -> None:
+        """One batch of paired rows (b, d) and their codes (b, K)."""
+        supports = {"image": RowSupport.of(image_codes), "text": RowSupport.of(text_codes)}
+        for name, support in supports.items():
+            self.l0 += float((support.values != 0).sum())
+            self.l1 += float(support.values.abs().sum(dtype=torch.float64))
+            self.coactivation.update(support)
+            if self.probe is not None:
+                full, ablated = decode_with_and_without(model, support.codes, self.keep)
+                self.outputs[f"full_{name}"].append(full.cpu())
+                self.outputs[f"ablated_{name}"].append(ablated.cpu())
+        self.cross_covariance.update(supports["image"], supports["text"])
+        if self.probe is not None:
+            self.probe.update(image, text)
+
+    def reconstructions(self) -> tuple[torch.Tensor, ...]:
+        """Â_I, Â_T, Ã_I, Ã_T (N, d)."""
+        return tuple(torch.cat(self.outputs[name]) for name in
+                     ("full_image", "full_text", "ablated_image", "ablated_text"))
+
+
+def _ranks(matrix: torch.Tensor, symmetric: bool = False) -> tuple[float, float]:
+    spectrum = singular_values(matrix, symmetric)
+    return stable_rank_of_spectrum(spectrum), effective_rank_of_spectrum(spectrum)
+
+
+def stream_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, keep: np.ndarray,
+                 batch_size: int = 4096, dtype: torch.dtype = torch.float64) -> CodePass:
+    """The second pass over paired embeddings (N, d); ``keep`` (K,) is the bimodal mask."""
+    device = model_device(model)
+    atoms = model.dictionary.detach() if model.has_decoder else None
+    centre = torch.as_tensor(embedding_centre(image, text))
+    state = CodePass(Coactivation(model.n_latents, dtype, device),
+                     CrossCovariance(model.n_latents, dtype, device),
+                     ModalityProbe(atoms, centre) if atoms is not None else None,
+                     torch.as_tensor(np.asarray(keep), device=device))
+    for batch in paired_codes(model, image, text, batch_size):
+        state.add(model, *batch)
+    return state
+
+
+def _atom_metrics(atoms: torch.Tensor, energy: np.ndarray) -> dict[str, float]:
+    stable, effective = _ranks(atoms)
+    stable_w, effective_w = _ranks(energy_weighted(atoms, energy))
+    return {"stable_rank_d": stable, "effective_rank_d": effective,
+            "stable_rank_d_weighted": stable_w, "effective_rank_d_weighted": effective_w,
+            "coherence": coherence(atoms)}
+
+
+def _live_block(normalised: torch.Tensor) -> torch.Tensor:
+    """G̃ restricted to live latents (L, L): dead rows and columns are zero, so its non-zero
+    spectrum is G̃'s, at O(L³) instead of O(K³)."""
+    live = normalised.diagonal() > 0
+    return normalised if bool(live.all()) else normalised[live][:, live]
+
+
+def _coactivation_metrics(gram: torch.Tensor, atoms: torch.Tensor | None) -> dict[str, float]:
+    normalised = normalise_columns(gram, in_place=True)
+    stable, effective = _ranks(_live_block(normalised), symmetric=True)
+    interference = NAN if atoms is None else negative_interference(normalised, atoms)
+    return {"stable_rank_z": stable, "effective_rank_z": effective,
+            "connectivity": connectivity(normalised), "negative_interference": interference}
+
+
+def _modality_metrics(state: CodePass, atoms: torch.Tensor, image_energy: np.ndarray,
+                      text_energy: np.ndarray, tau: float, seed: int) -> dict[str, float]:
+    mu = modality_score(image_energy, text_energy)
+    bridge = bridge_matrix(state.cross_covariance.result(), atoms, in_place=True)
+    transport = fda(image_energy, text_energy, atoms, tau)
+    return {"rho": functional_alignment(bridge, mu, tau),
+            "fda": transport.fda, "fda_alpha": transport.alpha,
+            "fda_epsilon": transport.epsilon, "transport_cost": transport.cost,
+            "delta_r1": recall_drop_of(*state.reconstructions(), seed=seed),
+            "p_acc": probe_result(state.probe.accuracy(), image_energy, text_energy, tau).p_acc}
+
+
+def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, tau: float = TAU,
+                       batch_size: int = 4096, seed: int = 0,
+                       dtype: torch.dtype = torch.float64) -> dict[str, float]:
+    """Paper B's table 3–4 metrics (except stability, which needs several seeds) of ``model`` on
+    paired embeddings image, text (N, d): mse, r2, l0, l1 (per row, over both modalities),
+    ranks and coherence of D (and energy-weighted), ranks of the normalised Zᵀ Z, connectivity,
+    negative_interference, rho, fda (with fda_alpha, fda_epsilon, transport_cost), delta_r1,
+    p_acc, and the bimodal energy share."""
+    model.eval()
+    statistics = code_statistics(model, image, text, batch_size)
+    image_energy, text_energy = statistics.image_energy, statistics.text_energy
+    energy = (image_energy + text_energy) / 2
+    bimodal = bimodal_mask(modality_score(image_energy, text_energy), tau)
+    state = stream_codes(model, image, text, bimodal, batch_size, dtype)
+    rows = len(image) + len(text)
+    atoms = model.dictionary.detach() if model.has_decoder else None
+    metrics = {"mse": statistics.mse, "r2": statistics.r2, "l0": state.l0 / rows,
+               "l1": state.l1 / rows,
+               "bimodal_energy_share": float(energy[bimodal].sum() / max(energy.sum(), 1e-300))}
+    metrics.update(_coactivation_metrics(state.coactivation.gram, atoms))
+    if atoms is None:
+        return {**metrics, **dict.fromkeys(
+            ("stable_rank_d", "effective_rank_d", "stable_rank_d_weighted",
+             "effective_rank_d_weighted", "coherence", "rho", "fda", "fda_alpha", "fda_epsilon",
+             "transport_cost", "delta_r1", "p_acc"), NAN)}
+    metrics.update(_atom_metrics(atoms, energy))
+    metrics.update(_modality_metrics(state, atoms, image_energy, text_energy, tau, seed))
+    return metrics

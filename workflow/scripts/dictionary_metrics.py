@@ -1,0 +1,32 @@
+"""Rule dictionary_metrics: paper B appendix E metrics of one dictionary, one CSV row."""
+
+import pandas as pd
+
+from crossmodal import runtime
+from crossmodal.dictionaries.checkpoint import load_dictionary
+from crossmodal.geometry.stability import stability
+from crossmodal.geometry.suite import dictionary_metrics
+from crossmodal.report.tables import write_table
+from crossmodal.store import read_embeddings
+
+
+def main(snakemake):
+    analysis, seed = snakemake.params.analysis, snakemake.params.seed
+    runtime.configure(snakemake.threads, seed)
+    embeddings = read_embeddings(snakemake.input.embeddings).split(analysis["split"])
+    model, facts = load_dictionary(snakemake.input.model, expected_d=embeddings.image.shape[1])
+    model.to(runtime.device())
+    metrics = dictionary_metrics(model, embeddings.image, embeddings.text, analysis["tau"],
+                                 analysis["batch_size"], seed)
+    if snakemake.input.replicas:
+        atoms = [model.dictionary.detach().cpu()]
+        atoms += [load_dictionary(path)[0].dictionary.detach()
+                  for path in snakemake.input.replicas]
+        metrics["stability"] = stability(atoms)
+    row = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
+           "architecture": facts["spec"]["architecture"], "latents": facts["n_latents"],
+           "beta": facts.get("beta", 0.0), **metrics}
+    write_table(pd.DataFrame([row]), snakemake.output.row)
+
+
+runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

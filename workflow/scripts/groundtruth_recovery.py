@@ -1,0 +1,24 @@
+"""Rule groundtruth_recovery: stack the per-concept tables, summarise per dictionary."""
+
+import pandas as pd
+
+from crossmodal import runtime
+from crossmodal.modality.groundtruth import recovery_summary
+from crossmodal.report.tables import write_table
+from crossmodal.store import read_frame
+
+
+def main(snakemake):
+    per_concept = pd.concat([read_frame(path) for path in snakemake.input.concepts],
+                            ignore_index=True)
+    summary = pd.concat(
+        [recovery_summary(group).assign(encoder=encoder, method=method)
+         for (encoder, method), group in per_concept.groupby(["encoder", "method"], sort=False)],
+        ignore_index=True)
+    summary = summary[["encoder", "method", "modality", "concepts", "mean_auc", "right_group",
+                       "right_mds_group"]]
+    write_table(summary, snakemake.output.csv, snakemake.output.markdown)
+    write_table(per_concept, snakemake.output.per_concept)
+
+
+runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

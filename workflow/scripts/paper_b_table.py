@@ -1,0 +1,24 @@
+"""Rules paper_b_table1 / paper_b_architecture_table: lay metric rows out as paper B's tables."""
+
+import pandas as pd
+
+from crossmodal import runtime
+from crossmodal.report.tables import write_table
+from crossmodal.tables.paper_b import architecture_table, table1
+
+
+def main(snakemake):
+    rows = [pd.read_csv(path).iloc[0].to_dict() for path in snakemake.input.rows]
+    if hasattr(snakemake.wildcards, "table"):
+        columns = dict(zip(snakemake.params.labels, rows, strict=True))
+        table = architecture_table(columns, snakemake.wildcards.table)
+    else:
+        by_encoder = {}
+        for (encoder, _), kind, row in zip(snakemake.params.models,
+                                           ["SAE", "SAE-A"] * len(rows), rows, strict=True):
+            by_encoder.setdefault(encoder, {})[kind] = row
+        table = table1(by_encoder)
+    write_table(table, snakemake.output.csv, snakemake.output.markdown)
+
+
+runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821
