@@ -118,7 +118,7 @@ rule paper_b_table1:
                    category="Modality"),
         markdown="results/tables/paperB_table1.md",
     params:
-        models=TABLE1_MODELS,
+        encoders=[encoder for encoder, _ in TABLE1_MODELS],
     log:
         "results/logs/tables/paperB_table1.log",
     benchmark:

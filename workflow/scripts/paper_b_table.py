@@ -14,8 +14,9 @@ def main(snakemake):
         table = architecture_table(columns, snakemake.wildcards.table)
     else:
         by_encoder = {}
-        for (encoder, _), kind, row in zip(snakemake.params.models,
-                                           ["SAE", "SAE-A"] * len(rows), rows, strict=True):
+        # rows come encoder by encoder: its SAE, then its SAE-A
+        kinds = ["SAE", "SAE-A"] * (len(rows) // 2)
+        for encoder, kind, row in zip(snakemake.params.encoders, kinds, rows, strict=True):
             by_encoder.setdefault(encoder, {})[kind] = row
         table = table1(by_encoder)
     write_table(table, snakemake.output.csv, snakemake.output.markdown)
