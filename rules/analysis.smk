@@ -92,6 +92,7 @@ rule dictionary_metrics:
         replicas=replica_models,
     output:
         row="results/metrics/{encoder}/{method}.csv",
+        bridge="results/metrics/{encoder}/{method}_bridge.csv",
     params:
         analysis=feature_params(),
         seed=config["seed"],
@@ -207,3 +208,30 @@ rule groundtruth_recovery:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/groundtruth_recovery.py"
+
+
+rule bridge_figure:
+    """Paper B figure 12: share of the bridge mass B_Σ in bimodal, image–image, text–text and
+    image–text pairs against the unimodality threshold τ."""
+    input:
+        bridge="results/metrics/{encoder}/{method}_bridge.csv",
+    output:
+        figure=report(
+            "results/figures/bridge_{encoder}.{method}.png",
+            caption="../report/bridge.rst",
+            category="Modality",
+        ),
+    params:
+        tau=config.get("analysis", {}).get("tau"),
+    log:
+        "results/logs/bridge_figure/{encoder}/{method}.log",
+    benchmark:
+        "results/benchmarks/bridge_figure/{encoder}/{method}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/bridge_figure.py"

@@ -82,6 +82,7 @@ def feature_params():
 def modality_figures():
     """Paper A figure 1 and paper B figures 2, 16–17 of every dictionary with atoms."""
     figures = ["results/figures/mds_groups.png"] if MDS_PANELS else []
+    figures += [f"results/figures/bridge_{e}.{m}.png" for e, m in TABLE1_MODELS]
     for e, m in ATOM_TARGETS:
         figures += [f"results/figures/energy_{e}.{m}.png", f"results/figures/unimodal_{e}.{m}.png"]
     return figures

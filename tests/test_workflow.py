@@ -172,6 +172,8 @@ def test_all_targets_exist(smoke_run):
         "results/tables/paperB_table5.csv",
         "results/tables/groundtruth_recovery.csv",
         "results/figures/mds_groups.png",
+        "results/figures/bridge_toyclip.sae.png",
+        "results/figures/bridge_toyclip.sae_a.png",
         "results/tables/dictionaries.csv",
         "results/figures/active_latents.png",
         "results/dictionaries/toyclip/sae_a/beta_sweep.csv",
@@ -312,8 +314,8 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     panels = smoke["analysis"]["mds_panels"].values()
     mds_figures = int(any(target.startswith("toyclip/") for target in panels))
     in_table3 = sorted(smoke["paper_b"]["table3"]["columns"].values())
-    measured = sorted({*in_table3, smoke["paper_b"]["table1"]["sae"],
-                       smoke["paper_b"]["table1"]["sae_a"]})
+    table1 = [smoke["paper_b"]["table1"]["sae"], smoke["paper_b"]["table1"]["sae_a"]]
+    measured = sorted({*in_table3, *table1})
     assert sorted(job_key(job) for job in jobs) == sorted(
         [
             ("train_toy_encoder", (("encoder", "toyclip"),)),
@@ -330,6 +332,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
             *[("train_dictionary_replica", (("encoder", "toyclip"), ("method", m), ("seed", "1")))
               for m in in_table3],
             ("paper_b_table1", ()),
+            *[("bridge_figure", (("encoder", "toyclip"), ("method", m))) for m in table1],
             ("paper_b_architecture_table", (("table", "table3"),)),
             ("groundtruth_recovery", ()),
             ("dictionary_table", ()),
@@ -350,6 +353,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "dictionary_metrics": len(measured),
         "train_dictionary_replica": len(in_table3),
         "paper_b_table1": 1,
+        "bridge_figure": len(table1),
         "paper_b_architecture_table": 1,
         "groundtruth_recovery": 1,
         "dictionary_table": 1,

@@ -18,6 +18,7 @@ def main(snakemake):
     model.to(runtime.device())
     metrics = dictionary_metrics(model, embeddings.image, embeddings.text, analysis["tau"],
                                  analysis["batch_size"], seed)
+    bridge_mass = metrics.pop("bridge_mass", pd.DataFrame(columns=["tau"]))
     if snakemake.input.replicas:
         atoms = [model.dictionary.detach().cpu()]
         atoms += [load_dictionary(path)[0].dictionary.detach()
@@ -27,6 +28,7 @@ def main(snakemake):
            "architecture": facts["spec"]["architecture"], "latents": facts["n_latents"],
            "beta": facts.get("beta", 0.0), **metrics}
     write_table(pd.DataFrame([row]), snakemake.output.row)
+    write_table(bridge_mass, snakemake.output.bridge)
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

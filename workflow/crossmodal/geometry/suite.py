@@ -17,11 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import torch
 
 from crossmodal.dictionaries.base import Dictionary
 from crossmodal.dictionaries.evaluate import code_statistics, paired_codes
-from crossmodal.geometry.bridge import CrossCovariance, bridge_matrix, fda, functional_alignment
+from crossmodal.geometry.bridge import (
+    CrossCovariance,
+    bridge_mass_by_group,
+    bridge_matrix,
+    fda,
+    functional_alignment,
+)
 from crossmodal.geometry.coactivation import (
     Coactivation,
     RowSupport,
@@ -45,6 +52,8 @@ from crossmodal.geometry.ranks import (
 from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
 
 NAN = float("nan")
+# τ grid of paper B figure 12 (bridge mass by group against the unimodality threshold)
+BRIDGE_TAUS = tuple(np.round(np.linspace(0.0, 0.45, 19), 3))
 
 
 @dataclass
@@ -131,7 +140,8 @@ def _modality_metrics(state: CodePass, atoms: torch.Tensor, image_energy: np.nda
     mu = modality_score(image_energy, text_energy)
     bridge = bridge_matrix(state.cross_covariance.result(), atoms, in_place=True)
     transport = fda(image_energy, text_energy, atoms, tau)
-    return {"rho": functional_alignment(bridge, mu, tau),
+    bridge_mass = pd.DataFrame(bridge_mass_by_group(bridge, mu, BRIDGE_TAUS))
+    return {"bridge_mass": bridge_mass, "rho": functional_alignment(bridge, mu, tau),
             "fda": transport.fda, "fda_alpha": transport.alpha,
             "fda_epsilon": transport.epsilon, "transport_cost": transport.cost,
             "delta_r1": recall_drop_of(*state.reconstructions(), seed=seed),
@@ -145,7 +155,8 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
     paired embeddings image, text (N, d): mse, r2, l0, l1 (per row, over both modalities),
     ranks and coherence of D (and energy-weighted), ranks of the normalised Zᵀ Z, connectivity,
     negative_interference, rho, fda (with fda_alpha, fda_epsilon, transport_cost), delta_r1,
-    p_acc, and the bimodal energy share."""
+    p_acc, the bimodal energy share, and ``bridge_mass``: a DataFrame of the B_Σ mass shares by
+    group pair over :data:`BRIDGE_TAUS` (paper B figure 12; absent without atoms)."""
     model.eval()
     statistics = code_statistics(model, image, text, batch_size)
     image_energy, text_energy = statistics.image_energy, statistics.text_energy

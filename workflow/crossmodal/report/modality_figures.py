@@ -115,3 +115,20 @@ def plot_unimodal_biases(features: pd.DataFrame, atoms: np.ndarray, path, title:
         axis.legend(fontsize="x-small")
     figure.suptitle(title)
     save_figure(figure, path)
+
+
+def plot_bridge_mass(bridge_mass: pd.DataFrame, tau: float, path, title: str) -> None:
+    """Paper B figure 12: stacked shares of the bridge mass B_Σ by group pair against τ
+    (``bridge_mass`` columns tau, bimodal, image_image, text_text, image_text)."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.0))
+    parts = ("bimodal", "image_image", "text_text", "image_text")
+    colours = (GROUP_COLOURS["bimodal"], GROUP_COLOURS["image"], GROUP_COLOURS["text"], "tab:red")
+    labels = ("pairs touching a bimodal latent", "image–image", "text–text", "image–text")
+    axes.stackplot(bridge_mass["tau"], *[bridge_mass[p].fillna(0) for p in parts],
+                   colors=colours, labels=labels, alpha=0.8)
+    axes.axvline(tau, color="grey", linestyle="--", label=f"τ = {tau:g} (used)")
+    axes.set_xlabel("unimodality threshold τ")
+    axes.set_ylabel("share of the bridge mass B_Σ")
+    axes.set_title(title)
+    axes.legend(fontsize="x-small", loc="lower left")
+    save_figure(figure, path)
