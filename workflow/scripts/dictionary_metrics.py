@@ -3,18 +3,17 @@
 import pandas as pd
 
 from crossmodal import runtime
-from crossmodal.dictionaries.checkpoint import load_dictionary
+from crossmodal.dictionaries.checkpoint import load_dictionary, load_with_embeddings
 from crossmodal.geometry.stability import stability
 from crossmodal.geometry.suite import dictionary_metrics
 from crossmodal.report.tables import write_table
-from crossmodal.store import read_embeddings
 
 
 def main(snakemake):
     analysis, seed = snakemake.params.analysis, snakemake.params.seed
     runtime.configure(snakemake.threads, seed)
-    embeddings = read_embeddings(snakemake.input.embeddings).split(analysis["split"])
-    model, facts = load_dictionary(snakemake.input.model, expected_d=embeddings.image.shape[1])
+    model, facts, embeddings = load_with_embeddings(snakemake.input.model,
+                                                    snakemake.input.embeddings, analysis["split"])
     model.to(runtime.device())
     metrics = dictionary_metrics(model, embeddings.image, embeddings.text, analysis["tau"],
                                  analysis["batch_size"], seed)

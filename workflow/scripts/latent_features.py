@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 
 from crossmodal import runtime
-from crossmodal.dictionaries.checkpoint import load_dictionary
+from crossmodal.dictionaries.checkpoint import load_with_embeddings
 from crossmodal.dictionaries.evaluate import encode_in_batches, paired_codes
 from crossmodal.modality.features import LatentStatistics
 from crossmodal.modality.groundtruth import best_latents, concept_auc, latent_concepts
-from crossmodal.store import read_embeddings, write_frame
+from crossmodal.store import write_frame
 from crossmodal.world.concepts import FAMILY_BY_NAME, indicator_families
 
 CONCEPT_COLUMNS = ["concept", "family", "modality", "latent", "auc", "group", "mds_group",
@@ -43,8 +43,8 @@ def groundtruth(model, embeddings, features: pd.DataFrame, pairs: int, seed: int
 def main(snakemake):
     analysis, seed = snakemake.params.analysis, snakemake.params.seed
     runtime.configure(snakemake.threads, seed)
-    embeddings = read_embeddings(snakemake.input.embeddings).split(analysis["split"])
-    model, _ = load_dictionary(snakemake.input.model, expected_d=embeddings.image.shape[1])
+    model, _, embeddings = load_with_embeddings(snakemake.input.model,
+                                                snakemake.input.embeddings, analysis["split"])
     model.to(runtime.device())
     features = latent_table(model, embeddings, analysis["tau"], analysis["batch_size"])
     model.cpu()

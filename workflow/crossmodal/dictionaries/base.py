@@ -41,6 +41,12 @@ class Dictionary(nn.Module):
     def decoder_bias(self) -> torch.Tensor:
         return torch.zeros(self.d, device=self.dictionary.device)
 
+    @property
+    def device(self) -> torch.device:
+        """The device of the first parameter (or buffer); CPU for a stateless dictionary."""
+        first = next(iter(self.parameters()), next(iter(self.buffers()), None))
+        return first.device if first is not None else torch.device("cpu")
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         codes = self.encode(x)
         return codes, self.decode(codes)

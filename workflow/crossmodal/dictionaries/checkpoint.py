@@ -11,7 +11,7 @@ import torch
 from crossmodal.atomic import atomic_path
 from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.base import Dictionary
-from crossmodal.store import ArtifactError
+from crossmodal.store import ArtifactError, Embeddings, read_embeddings
 
 
 def save_dictionary(path: str | Path, model: Dictionary, spec: Mapping, extra: Mapping) -> None:
@@ -38,3 +38,12 @@ def load_dictionary(path: str | Path, expected_d: int | None = None) -> tuple[Di
     model.eval()
     facts = {k: v for k, v in state.items() if k != "state_dict"}
     return model, facts
+
+
+def load_with_embeddings(model_path: str | Path, embeddings_path: str | Path, split: str
+                         ) -> tuple[Dictionary, dict, Embeddings]:
+    """A trained dictionary, its checkpoint facts, and one split of the embeddings it is applied
+    to (refused when their dimension differs from the dictionary's)."""
+    embeddings = read_embeddings(embeddings_path).split(split)
+    model, facts = load_dictionary(model_path, expected_d=embeddings.image.shape[1])
+    return model, facts, embeddings

@@ -32,14 +32,10 @@ class CodeStatistics:
     r2: float
 
 
-def _device(model: Dictionary) -> torch.device:
-    return next(iter(model.parameters()), torch.zeros(())).device
-
-
 @torch.no_grad()
 def encode_in_batches(model: Dictionary, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """(N, K) codes of (N, d) embeddings (dense: use for small N only)."""
-    device = _device(model)
+    device = model.device
     out = [model.encode(torch.as_tensor(x[i:i + batch_size], device=device)).cpu()
            for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
@@ -51,7 +47,7 @@ def paired_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, batch_s
     """Yield ``(image_x, text_x, image_codes, text_codes)`` for consecutive batches of pairs
     (tensors on the model's device; codes (b, K)), with the model in eval mode."""
     model.eval()
-    device = _device(model)
+    device = model.device
     for start in range(0, len(image), batch_size):
         image_x = torch.as_tensor(image[start:start + batch_size], device=device)
         text_x = torch.as_tensor(text[start:start + batch_size], device=device)
@@ -63,7 +59,7 @@ def code_statistics(model: Dictionary, image: np.ndarray, text: np.ndarray,
                     batch_size: int = 4096) -> CodeStatistics:
     """Stream (N, d) paired embeddings through ``model`` and return its :class:`CodeStatistics`;
     x̄ for R² is the mean of all 2N rows."""
-    device = _device(model)
+    device = model.device
     mean = torch.as_tensor((image.mean(0) + text.mean(0)) / 2, device=device)
     latents = LatentStatistics(model.n_latents, device)
     residual_total, r2_total = 0.0, 0.0

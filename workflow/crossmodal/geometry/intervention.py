@@ -24,17 +24,12 @@ from crossmodal.metrics.retrieval import recall_at_k
 RECALL_BATCH = 256
 
 
-def model_device(model: Dictionary) -> torch.device:
-    """The device of the model's first parameter (or buffer); CPU for a stateless model."""
-    return next(iter(model.parameters()), next(iter(model.buffers()), torch.zeros(()))).device
-
-
 @torch.no_grad()
 def reconstructions(model: Dictionary, embeddings: np.ndarray, keep: np.ndarray,
                     batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Â = decode(Z) and Ã = decode(Z ⊙ keep) (N, d) of ``embeddings`` (N, d), on the CPU;
     ``keep`` (K,) is the boolean mask of latents to keep."""
-    device = model_device(model)
+    device = model.device
     mask = torch.as_tensor(np.asarray(keep), device=device)
     full, ablated = [], []
     for start in range(0, len(embeddings), batch_size):

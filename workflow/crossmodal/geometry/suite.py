@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 from crossmodal.dictionaries.base import Dictionary
-from crossmodal.dictionaries.evaluate import code_statistics, paired_codes
+from crossmodal.dictionaries.evaluate import code_statistics, energy_shares, paired_codes
 from crossmodal.geometry.bridge import (
     CrossCovariance,
     bridge_mass_by_group,
@@ -38,7 +38,6 @@ from crossmodal.geometry.coactivation import (
 )
 from crossmodal.geometry.intervention import (
     decode_with_and_without,
-    model_device,
     recall_drop_of,
 )
 from crossmodal.geometry.probing import ModalityProbe, embedding_centre, probe_result
@@ -100,7 +99,7 @@ def _ranks(matrix: torch.Tensor, symmetric: bool = False) -> tuple[float, float]
 def stream_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, keep: np.ndarray,
                  batch_size: int = 4096, dtype: torch.dtype = torch.float64) -> CodePass:
     """The second pass over paired embeddings (N, d); ``keep`` (K,) is the bimodal mask."""
-    device = model_device(model)
+    device = model.device
     atoms = model.dictionary.detach() if model.has_decoder else None
     centre = torch.as_tensor(embedding_centre(image, text))
     state = CodePass(Coactivation(model.n_latents, dtype, device),
@@ -167,7 +166,7 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
     atoms = model.dictionary.detach() if model.has_decoder else None
     metrics = {"mse": statistics.mse, "r2": statistics.r2, "l0": state.l0 / rows,
                "l1": state.l1 / rows,
-               "bimodal_energy_share": float(energy[bimodal].sum() / max(energy.sum(), 1e-300))}
+               "bimodal_energy_share": energy_shares(statistics, tau)["bimodal_energy_share"]}
     metrics.update(_coactivation_metrics(state.coactivation.gram, atoms))
     if atoms is None:
         return {**metrics, **dict.fromkeys(
