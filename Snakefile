@@ -17,6 +17,7 @@ include: "rules/encoders.smk"
 include: "rules/embeddings.smk"
 include: "rules/dictionaries.smk"
 include: "rules/analysis.smk"
+include: "rules/interventions.smk"
 include: "rules/report.smk"
 
 

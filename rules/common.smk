@@ -35,6 +35,7 @@ wildcard_constraints:
     dataset="[A-Za-z][A-Za-z0-9_-]*",
     encoder="[A-Za-z][A-Za-z0-9_-]*",
     method="[A-Za-z][A-Za-z0-9_-]*",
+    split="train|test|shifted|edit",
 
 
 def dataset_config(wildcards):
@@ -155,7 +156,10 @@ def report_tables():
         tables.append("results/tables/dictionaries.csv")
     if DICTIONARY_TARGETS and DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
         tables.append("results/tables/groundtruth_recovery.csv")
-    return tables + paper_b_tables()
+    tables += paper_b_tables()
+    if INTERVENTIONS:
+        tables += [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]
+    return tables
 
 
 def report_figures():
@@ -169,7 +173,7 @@ def report_figures():
             f"results/figures/beta_sweep_r2_{e}.{m}.png",
             f"results/figures/beta_sweep_energy_{e}.{m}.png",
         ]
-    return figures
+    return figures + [t for t in intervention_targets() if t.endswith(".png")]
 
 
 def dictionary_config(wildcards):
@@ -201,5 +205,55 @@ def all_targets():
         *[f"results/dictionaries/{e}/{m}/model.pt" for e, m in DICTIONARY_TARGETS],
         *feature_files(),
         *modality_figures(),
+        *intervention_targets(),
         "results/report/index.html",
     ]
+
+
+INTERVENTIONS = config.get("interventions", {})
+INTERVENTION_ENCODERS = INTERVENTIONS.get("encoders", [])
+INTERVENTION_SPLITS = INTERVENTIONS.get("splits", {})
+INTERVENTION_TABLES = ["table2", "table7", "table8", "table9", "table10", "table11", "table12"]
+
+
+def intervention_dictionary_inputs(wildcards):
+    """The interventions' dictionary of one encoder, its features (bimodal mask) and embeddings."""
+    method, dataset = INTERVENTIONS["dictionary"], ANALYSIS_DATASET
+    return {
+        "model": f"results/dictionaries/{wildcards.encoder}/{method}/model.pt",
+        "features": f"results/features/{wildcards.encoder}/{method}/{dataset}.parquet",
+        "embeddings": f"results/embeddings/{wildcards.encoder}/{dataset}.parquet",
+    }
+
+
+def gap_removal_inputs(wildcards):
+    """+ the zero-shot class vectors on table 11's split."""
+    inputs = intervention_dictionary_inputs(wildcards)
+    if wildcards.split == INTERVENTION_SPLITS.get("table11"):
+        inputs["prompts"] = f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.prompts.parquet"
+    return inputs
+
+
+def arithmetic_inputs(wildcards):
+    """+ the embedded relative captions and the pairs (images for figure 5)."""
+    return {
+        **intervention_dictionary_inputs(wildcards),
+        "edits": f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.edits.parquet",
+        "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    }
+
+
+def intervention_targets():
+    """Paper B tables 2, 7–12 and the intervention figures (empty without 'interventions')."""
+    if not INTERVENTIONS:
+        return []
+    targets = [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]
+    targets.append("results/figures/gap_illustration.png")
+    for encoder in INTERVENTION_ENCODERS:
+        targets += [
+            f"results/figures/gap_knn_{encoder}.png",
+            f"results/figures/embedding_pca_{encoder}.png",
+            f"results/figures/arithmetic_ood_{encoder}.png",
+            f"results/figures/arithmetic_example_{encoder}.png",
+        ]
+    return targets

@@ -177,7 +177,19 @@ def test_all_targets_exist(smoke_run):
         "results/tables/dictionaries.csv",
         "results/figures/active_latents.png",
         "results/dictionaries/toyclip/sae_a/beta_sweep.csv",
+        "results/figures/gap_illustration.png",
+        "results/embeddings/toyclip/toyworld.edits.parquet",
+        "results/embeddings/toyclip/toyworld.prompts.parquet",
     ]
+    expected += [f"results/tables/paperB_table{n}.{ext}" for n in (2, 7, 8, 9, 10, 11, 12)
+                 for ext in ("csv", "md")]
+    for encoder in smoke["interventions"]["encoders"]:
+        expected += [f"results/interventions/{encoder}/gap_{split}{suffix}"
+                     for split in ("train", "test", "shifted")
+                     for suffix in (".csv", "_distances.parquet")]
+        expected += [f"results/figures/{name}_{encoder}.png"
+                     for name in ("gap_knn", "embedding_pca", "arithmetic_ood",
+                                  "arithmetic_example")]
     missing = [path for path in expected if not (smoke_run / path).is_file()]
     assert not missing, missing
     empty = [path for path in expected if (smoke_run / path).stat().st_size == 0]
@@ -316,6 +328,15 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     in_table3 = sorted(smoke["paper_b"]["table3"]["columns"].values())
     table1 = [smoke["paper_b"]["table1"]["sae"], smoke["paper_b"]["table1"]["sae_a"]]
     measured = sorted({*in_table3, *table1})
+    splits = sorted(smoke["interventions"]["splits"].values())
+    intervention_jobs = [
+        ("embed_edit_captions", (("dataset", "toyworld"), ("encoder", "toyclip"))),
+        ("embed_class_prompts", (("dataset", "toyworld"), ("encoder", "toyclip"))),
+        *[("gap_removal", (("encoder", "toyclip"), ("split", split))) for split in splits],
+        ("gap_figures", (("encoder", "toyclip"),)),
+        ("vector_arithmetic", (("encoder", "toyclip"),)),
+        ("paper_b_intervention_tables", ()),
+    ]
     assert sorted(job_key(job) for job in jobs) == sorted(
         [
             ("train_toy_encoder", (("encoder", "toyclip"),)),
@@ -336,6 +357,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
             ("paper_b_architecture_table", (("table", "table3"),)),
             ("groundtruth_recovery", ()),
             ("dictionary_table", ()),
+            *intervention_jobs,
             ("report", ()),
             ("all", ()),
         ]
@@ -357,6 +379,12 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "paper_b_architecture_table": 1,
         "groundtruth_recovery": 1,
         "dictionary_table": 1,
+        "embed_edit_captions": 1,
+        "embed_class_prompts": 1,
+        "gap_removal": len(splits),
+        "gap_figures": 1,
+        "vector_arithmetic": 1,
+        "paper_b_intervention_tables": 1,
         "report": 1,
         "all": 1,
     }, describe(process)

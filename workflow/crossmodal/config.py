@@ -69,7 +69,7 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
     if "analysis" in config and config["analysis"]["dataset"] not in datasets:
         errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
                       f"is not a configured dataset; choose one of {datasets}")
-    errors += paper_b_reference_errors(config)
+    errors += paper_b_reference_errors(config) + intervention_reference_errors(config)
     trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
     for label, target in config.get("analysis", {}).get("mds_panels", {}).items():
         if target not in trained:
@@ -130,3 +130,14 @@ def paper_b_reference_errors(config: Mapping) -> list[str]:
         if name in paper_b:
             check(name, [paper_b[name]["encoder"]], paper_b[name]["columns"].values())
     return errors
+
+
+def intervention_reference_errors(config: Mapping) -> list[str]:
+    """The interventions' encoders must each have the chosen dictionary as a target."""
+    block = config.get("interventions")
+    if not block:
+        return []
+    targets = config.get("dictionary_targets", {})
+    return [f"config error at 'interventions.encoders': {encoder!r} has no dictionary "
+            f"{block['dictionary']!r} in 'dictionary_targets'; add it there or remove the encoder"
+            for encoder in block["encoders"] if block["dictionary"] not in targets.get(encoder, [])]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from crossmodal.encoders.base import Encoder
+from crossmodal.extract import embed_texts
 from crossmodal.metrics.gap import difference_of_means
 from crossmodal.metrics.retrieval import recall_at_k
 from crossmodal.metrics.zeroshot import (
@@ -40,7 +41,7 @@ def toyworld_zero_shot(
     out = {}
     for family in families:
         names, prompt_sets = prompt_embeddings(
-            lambda texts: _encode_in_batches(encoder, texts), class_prompts(family)
+            lambda texts: torch.from_numpy(embed_texts(encoder, texts)), class_prompts(family)
         )
         labels = embeddings.pairs[family].to_numpy()
         present = labels != "none"
@@ -53,12 +54,6 @@ def toyworld_zero_shot(
             zero_shot_predict(images, names, means), labels[present]
         )
     return out
-
-
-def _encode_in_batches(encoder: Encoder, texts: Sequence[str], batch_size: int = 1024):
-    return torch.cat(
-        [encoder.encode_texts(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-    )
 
 
 def encoder_row(

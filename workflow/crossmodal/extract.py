@@ -75,3 +75,15 @@ def embed_pairs(encoder: Encoder, images: Sequence[bytes], captions: Sequence[st
     image, text = image.numpy().astype(np.float32), text.numpy().astype(np.float32)
     check_finite(image, text, pair_ids, encoder.name)
     return image, text
+
+
+def embed_texts(encoder: Encoder, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    """(N, d) float32 embeddings of ``texts`` alone (prompts, relative captions), batched and
+    L2-normalised when the encoder's pair embeddings are."""
+    if len(texts) == 0:
+        raise ValueError("no texts to embed")
+    rows = torch.cat([encoder.encode_texts(list(texts[i:i + batch_size]))
+                      for i in range(0, len(texts), batch_size)])
+    if encoder.normalisation == "l2":
+        rows = torch.nn.functional.normalize(rows, dim=-1)
+    return rows.numpy().astype(np.float32)

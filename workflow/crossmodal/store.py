@@ -126,3 +126,14 @@ def read_embeddings(path: str | Path, pair_columns: Sequence[str] | None = None)
     table = pq.read_table(path, columns=[*names, "image", "text"])
     return Embeddings(table.select(names).to_pandas(), arrow_to_vectors(table.column("image")),
                       arrow_to_vectors(table.column("text")), read_metadata(path))
+
+
+def read_vectors(path: str | Path, column: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The other columns of a parquet and its vector ``column`` as an (N, d) float32 array."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"{path}: file not found; run `snakemake {path}`")
+    table = pq.read_table(path)
+    if column not in table.column_names:
+        raise ArtifactError(f"{path}: no vector column {column!r}; regenerate it")
+    return table.drop_columns([column]).to_pandas(), arrow_to_vectors(table.column(column))

@@ -1,0 +1,204 @@
+# Interventions through a dictionary's bimodal mask (paper B §5, appendices H, I, L): closing the
+# modality gap (tables 9–12, figures 4, 10, 24, 25) and semantic vector arithmetic on edit
+# triplets (tables 2, 7, 8, figures 5, 6, 23). Science lives in crossmodal.interventions.
+
+
+rule embed_edit_captions:
+    """Relative captions of a dataset's edit triplets, embedded and averaged per edit."""
+    input:
+        unpack(encoder_inputs),
+        edits="results/data/{dataset}/edits.parquet",
+    output:
+        embeddings="results/embeddings/{encoder}/{dataset}.edits.parquet",
+    params:
+        encoder=encoder_config,
+        batch_size=config["extract"]["batch_size"],
+        seed=config["seed"],
+    log:
+        "results/logs/embeddings/{encoder}/{dataset}.edits.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/embed_edit_captions.py"
+
+
+rule embed_class_prompts:
+    """Zero-shot class vectors (mean of each class's prompt embeddings, Radford et al.)."""
+    input:
+        unpack(encoder_inputs),
+    output:
+        embeddings="results/embeddings/{encoder}/{dataset}.prompts.parquet",
+    params:
+        encoder=encoder_config,
+        family=INTERVENTIONS.get("zero_shot_family"),
+        batch_size=config["extract"]["batch_size"],
+        seed=config["seed"],
+    log:
+        "results/logs/embeddings/{encoder}/{dataset}.prompts.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/embed_class_prompts.py"
+
+
+rule gap_removal:
+    """Every gap-removal method on one split: DiM, W, sep, RMG, OOD, recall@1 (and zero-shot /
+    linear-probe accuracy on table 11's split), plus the k-th-NN distances for figure 25."""
+    input:
+        unpack(gap_removal_inputs),
+    output:
+        measures="results/interventions/{encoder}/gap_{split}.csv",
+        distances="results/interventions/{encoder}/gap_{split}_distances.parquet",
+    params:
+        settings=INTERVENTIONS,
+        tau=config.get("analysis", {}).get("tau"),
+        seed=config["seed"],
+    log:
+        "results/logs/interventions/{encoder}/gap_{split}.log",
+    benchmark:
+        "results/benchmarks/interventions/{encoder}/gap_{split}.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=30,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/gap_removal.py"
+
+
+rule gap_figures:
+    """Figure 25 (k-th-NN distances per method, table 9's split) and figure 10 (PCA of the
+    embeddings with the modality means) for one encoder."""
+    input:
+        measures=f"results/interventions/{{encoder}}/gap_{INTERVENTION_SPLITS.get('table9')}.csv",
+        distances=(
+            f"results/interventions/{{encoder}}/gap_{INTERVENTION_SPLITS.get('table9')}"
+            "_distances.parquet"
+        ),
+        embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
+    output:
+        knn=report(
+            "results/figures/gap_knn_{encoder}.png",
+            caption="../report/gap_knn.rst",
+            category="Interventions",
+        ),
+        pca=report(
+            "results/figures/embedding_pca_{encoder}.png",
+            caption="../report/embedding_pca.rst",
+            category="Interventions",
+        ),
+    params:
+        split=INTERVENTION_SPLITS.get("table9"),
+        seed=config["seed"],
+    log:
+        "results/logs/interventions/{encoder}/gap_figures.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/gap_figures.py"
+
+
+rule gap_illustration:
+    """Figure 24: the gap-removal methods on synthetic 3-D points with a known bimodal atom."""
+    output:
+        figure=report(
+            "results/figures/gap_illustration.png",
+            caption="../report/gap_illustration.rst",
+            category="Interventions",
+        ),
+    params:
+        seed=config["seed"],
+    log:
+        "results/logs/interventions/gap_illustration.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/gap_illustration.py"
+
+
+rule vector_arithmetic:
+    """Queries Q_src, Q_Δ, Q, Q_SAE and the authors' variant on the edit triplets: OOD score and
+    (R@10 + R@50)/2, figures 6 / 23 (distance histograms) and 5 (a worked example)."""
+    input:
+        unpack(arithmetic_inputs),
+    output:
+        measures="results/interventions/{encoder}/arithmetic.csv",
+        distances="results/interventions/{encoder}/arithmetic_distances.parquet",
+        histograms=report(
+            "results/figures/arithmetic_ood_{encoder}.png",
+            caption="../report/arithmetic_ood.rst",
+            category="Interventions",
+        ),
+        example=report(
+            "results/figures/arithmetic_example_{encoder}.png",
+            caption="../report/arithmetic_example.rst",
+            category="Interventions",
+        ),
+    params:
+        settings=INTERVENTIONS,
+        tau=config.get("analysis", {}).get("tau"),
+        seed=config["seed"],
+    log:
+        "results/logs/interventions/{encoder}/arithmetic.log",
+    benchmark:
+        "results/benchmarks/interventions/{encoder}/arithmetic.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/vector_arithmetic.py"
+
+
+rule paper_b_intervention_tables:
+    """Paper B tables 2, 7, 8 (arithmetic) and 9–12 (gap removal), the paper's CLIP beside ours."""
+    input:
+        # split by split (table 9, 10, 11 order), encoder by encoder
+        gap=[
+            f"results/interventions/{e}/gap_{split}.csv"
+            for split in INTERVENTION_SPLITS.values()
+            for e in INTERVENTION_ENCODERS
+        ],
+        arithmetic=[f"results/interventions/{e}/arithmetic.csv" for e in INTERVENTION_ENCODERS],
+    output:
+        **{
+            f"{name}_csv": report(
+                f"results/tables/paperB_{name}.csv",
+                caption="../report/paperB_interventions.rst",
+                category="Interventions",
+            )
+            for name in INTERVENTION_TABLES
+        },
+        **{f"{name}_md": f"results/tables/paperB_{name}.md" for name in INTERVENTION_TABLES},
+    params:
+        encoders=INTERVENTION_ENCODERS,
+        splits=INTERVENTION_SPLITS,
+    log:
+        "results/logs/tables/paper_b_interventions.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/paper_b_intervention_tables.py"

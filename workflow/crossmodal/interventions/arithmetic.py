@@ -1,0 +1,105 @@
+"""Semantic vector arithmetic restricted to bimodal atoms (paper B §5 and appendix H).
+
+For edit triplets (source image, target image, relative caption) with codes Z_src, Z_Δ and the
+bimodal mask δ:
+
+    Î_src = decode(Z_src),  Ĩ_src = decode(Z_src ⊙ δ),  Δ̂ = decode(Z_Δ),  Δ̃ = decode(Z_Δ ⊙ δ).
+
+Paper B's §5 and appendix H disagree in notation, so every variant is computed (DESIGN §6):
+
+    source  Q_src = Î_src            (baseline: the source image alone)
+    delta   Q_Δ   = Δ̂                (baseline: the caption alone)
+    sum     Q     = Î_src + Δ̂        (classical arithmetic)
+    sae     Q_SAE = Ĩ_src + Δ̃        (appendix H: bimodal atoms only)
+    code    Î_src + Δ̃                (the authors' code: bimodal part of the caption only)
+
+Targets are the reconstructed target images T̂ = decode(Z_tgt). Retrieval is (R@10 + R@50)/2:
+the share of queries whose own target ranks in the top 10 / 50 by cosine similarity, within
+seeded random batches of 256 triplets (the authors' protocol) and over the whole gallery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from crossmodal.metrics.gap import ood_distances, threshold_accuracy
+from crossmodal.metrics.retrieval import batch_indices, correct_ranks
+
+QUERY_LABELS: dict[str, str] = {
+    "source": "Q_src = Î_src", "delta": "Q_Δ = Δ̂", "sum": "Q = Î_src + Δ̂",
+    "sae": "Q_SAE = Ĩ_src + Δ̃", "code": "Î_src + Δ̃ (authors' code)",
+}
+
+
+def arithmetic_queries(source: np.ndarray, source_bimodal: np.ndarray, delta: np.ndarray,
+                       delta_bimodal: np.ndarray) -> dict[str, np.ndarray]:
+    """The five queries (N, d) from Î_src, Ĩ_src, Δ̂, Δ̃ (each (N, d)); keys as QUERY_LABELS."""
+    return {"source": source, "delta": delta, "sum": source + delta,
+            "sae": source_bimodal + delta_bimodal, "code": source + delta_bimodal}
+
+
+def target_ranks(queries: np.ndarray, targets: np.ndarray, batch_size: int | None = 256,
+                 seed: int = 0) -> np.ndarray:
+    """Rank (0 = best) of target i among the targets for query i, by cosine similarity.
+    ``batch_size=None``: the whole gallery; otherwise within seeded random batches (rows of a
+    last incomplete batch are dropped, as in ``recall_at_k``). Returns one rank per ranked query."""
+    queries, targets = torch.as_tensor(queries).float(), torch.as_tensor(targets).float()
+    if batch_size is None:
+        return correct_ranks(queries, targets).numpy()
+    ranks = [correct_ranks(queries[idx], targets[idx])
+             for idx in map(torch.from_numpy, batch_indices(len(queries), batch_size, seed))]
+    return torch.cat(ranks).numpy()
+
+
+def retrieval_score(ranks: np.ndarray, ks: Sequence[int] = (10, 50)) -> float:
+    """mean over k of recall@k = share of ranks < k; (R@10 + R@50)/2 by default."""
+    return float(np.mean([(np.asarray(ranks) < k).mean() for k in ks]))
+
+
+def arithmetic_measures(queries: dict[str, np.ndarray], targets: np.ndarray, ood_k: int = 10,
+                        batch_size: int = 256, seed: int = 0
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per query kind: OOD score against the targets T̂ (k-th-NN distances, paper B §H),
+    (R@10 + R@50)/2 within batches of ``batch_size`` and over the whole gallery. Also the long
+    frame (cloud, distance) of the k-th-NN distances: each query kind, and the targets."""
+    rows, distances = [], []
+    target_distances = None
+    for kind, query in queries.items():
+        query_distances, target_distances = ood_distances(query, targets, k=ood_k)
+        rows.append({
+            "query": kind, "label": QUERY_LABELS[kind],
+            "ood": threshold_accuracy(query_distances, target_distances),
+            "retrieval_batched": retrieval_score(target_ranks(query, targets, batch_size, seed)),
+            "retrieval_gallery": retrieval_score(target_ranks(query, targets, None)),
+        })
+        distances.append(pd.DataFrame({"cloud": kind, "distance": query_distances}))
+    distances.append(pd.DataFrame({"cloud": "target", "distance": target_distances}))
+    return pd.DataFrame(rows), pd.concat(distances, ignore_index=True)
+
+
+def example_edit(edits: pd.DataFrame, family: str = "colour", source: str = "red",
+                 target: str = "blue") -> int:
+    """Row index of the edit to show as figure 5 (ruby → sapphire): the first ``source`` →
+    ``target`` edit of ``family`` when the edit table names values, else the first edit of that
+    family, else row 0."""
+    of_family = edits.index[edits.get("family", pd.Series(dtype=str)) == family]
+    if {"source_value", "target_value"} <= set(edits.columns):
+        exact = edits.index[(edits["family"] == family) & (edits["source_value"] == source)
+                            & (edits["target_value"] == target)]
+        if len(exact):
+            return int(edits.index.get_loc(exact[0]))
+    return int(edits.index.get_loc(of_family[0])) if len(of_family) else 0
+
+
+def top_match(query: np.ndarray, targets: np.ndarray) -> tuple[int, np.ndarray]:
+    """Index of the most cosine-similar target to one query (d,), and every target's rank."""
+    similarity = (targets / np.linalg.norm(targets, axis=1, keepdims=True)) @ (
+        query / np.linalg.norm(query))
+    order = np.argsort(-similarity, kind="stable")
+    ranks = np.empty(len(order), dtype=int)
+    ranks[order] = np.arange(len(order))
+    return int(order[0]), ranks
