@@ -18,6 +18,7 @@ include: "rules/embeddings.smk"
 include: "rules/dictionaries.smk"
 include: "rules/analysis.smk"
 include: "rules/interventions.smk"
+include: "rules/monosemanticity.smk"
 include: "rules/report.smk"
 
 

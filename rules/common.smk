@@ -159,7 +159,7 @@ def report_tables():
     tables += paper_b_tables()
     if INTERVENTIONS:
         tables += [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]
-    return tables
+    return tables + [t for t in monosemanticity_targets() if t.endswith(".csv")]
 
 
 def report_figures():
@@ -173,7 +173,8 @@ def report_figures():
             f"results/figures/beta_sweep_r2_{e}.{m}.png",
             f"results/figures/beta_sweep_energy_{e}.{m}.png",
         ]
-    return figures + [t for t in intervention_targets() if t.endswith(".png")]
+    figures += [t for t in intervention_targets() if t.endswith(".png")]
+    return figures + [t for t in monosemanticity_targets() if t.endswith(".png")]
 
 
 def dictionary_config(wildcards):
@@ -206,6 +207,7 @@ def all_targets():
         *feature_files(),
         *modality_figures(),
         *intervention_targets(),
+        *monosemanticity_targets(),
         "results/report/index.html",
     ]
 
@@ -257,3 +259,54 @@ def intervention_targets():
             f"results/figures/arithmetic_example_{encoder}.png",
         ]
     return targets
+
+
+MONO = config.get("monosemanticity", {})
+MONO_DATASET = MONO.get("dataset", "")
+MONO_MODELS = MONO.get("models", {})
+MONO_CURVES = MONO.get("training_curves", [])
+GALLERY_MODELS = MONO.get("galleries", {}).get("models", [])
+
+
+def h_image_input(dataset):
+    """The images' h-embeddings: the named encoder's own image tower, or a transformers model."""
+    embedder = MONO["image_embedder"]
+    if embedder["kind"] == "encoder":
+        return f"results/embeddings/{embedder['encoder']}/{dataset}.parquet"
+    return f"results/monosemanticity/h/{dataset}.image.parquet"
+
+
+def monosemanticity_files(encoder, method):
+    """One model's dictionary, its encoder's embeddings, its features and the h-embeddings."""
+    dataset = MONO_DATASET
+    return {
+        "model": f"results/dictionaries/{encoder}/{method}/model.pt",
+        "embeddings": f"results/embeddings/{encoder}/{dataset}.parquet",
+        "features": f"results/features/{encoder}/{method}/{dataset}.parquet",
+        "h_text": f"results/monosemanticity/h/{dataset}.text.parquet",
+        "h_image": h_image_input(dataset),
+    }
+
+
+def monosemanticity_inputs(wildcards):
+    return monosemanticity_files(wildcards.encoder, wildcards.method)
+
+
+def classification_inputs(wildcards):
+    """The files of the model the ICLR table-1 check runs on."""
+    return monosemanticity_files(*MONO["classification"]["model"].split("/"))
+
+
+def monosemanticity_targets():
+    """Paper A tables 4, 5, the ICLR table 1, figures 2, 3, 13 and the gallery pages."""
+    if not MONO:
+        return []
+    return [
+        "results/tables/paperA_table4.csv",
+        "results/tables/paperA_table5.csv",
+        "results/tables/paperA_iclr_table1.csv",
+        "results/figures/mono_models.png",
+        "results/figures/mono_modality.png",
+        "results/figures/mono_training.png",
+        *[f"results/galleries/{target.replace('/', '.')}/index.html" for target in GALLERY_MODELS],
+    ]

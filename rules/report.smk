@@ -56,6 +56,7 @@ rule report:
         tables=report_tables(),
         figures=report_figures(),
         benchmarks=expand("results/benchmarks/encoders/{encoder}.tsv", encoder=TOY_ENCODERS),
+        galleries=[t for t in monosemanticity_targets() if t.endswith(".html")],
     output:
         html="results/report/index.html",
     params:

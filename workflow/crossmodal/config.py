@@ -69,7 +69,8 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
     if "analysis" in config and config["analysis"]["dataset"] not in datasets:
         errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
                       f"is not a configured dataset; choose one of {datasets}")
-    errors += paper_b_reference_errors(config) + intervention_reference_errors(config)
+    errors += (paper_b_reference_errors(config) + intervention_reference_errors(config)
+               + monosemanticity_reference_errors(config))
     trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
     for label, target in config.get("analysis", {}).get("mds_panels", {}).items():
         if target not in trained:
@@ -141,3 +142,29 @@ def intervention_reference_errors(config: Mapping) -> list[str]:
     return [f"config error at 'interventions.encoders': {encoder!r} has no dictionary "
             f"{block['dictionary']!r} in 'dictionary_targets'; add it there or remove the encoder"
             for encoder in block["encoders"] if block["dictionary"] not in targets.get(encoder, [])]
+
+
+def monosemanticity_reference_errors(config: Mapping) -> list[str]:
+    """Every "encoder/dictionary" the monosemanticity block names must be a dictionary target,
+    and an encoder image embedder must be a configured encoder."""
+    block = config.get("monosemanticity")
+    if not block:
+        return []
+    trained = {f"{e}/{m}" for e, names in config.get("dictionary_targets", {}).items()
+               for m in names}
+    named = [(f"models.{label}", target) for label, target in block["models"].items()]
+    named += [("training_curves", t) for t in block["training_curves"]]
+    named += [("classification.model", block["classification"]["model"])]
+    named += [("galleries.models", t) for t in block["galleries"]["models"]]
+    errors = [f"config error at 'monosemanticity.{where}': {target!r} is not a dictionary "
+              f"target; choose one of {sorted(trained)}"
+              for where, target in named if target not in trained]
+    image = block["image_embedder"]
+    if image["kind"] == "encoder" and image.get("encoder") not in config["encoders"]:
+        errors.append(f"config error at 'monosemanticity.image_embedder.encoder': "
+                      f"{image.get('encoder')!r} is not a configured encoder; choose one of "
+                      f"{sorted(config['encoders'])}")
+    if image["kind"] == "transformers" and not image.get("model"):
+        errors.append("config error at 'monosemanticity.image_embedder': kind transformers needs "
+                      "'model' (a hub name or a local directory)")
+    return errors

@@ -93,7 +93,18 @@ SECTIONS: list[Section] = [
         table_patterns=("paperB_table[2789].csv", "paperB_table1[012].csv"),
         figure_patterns=("gap_*.png", "embedding_pca_*.png", "arithmetic_*.png"),
     ),
+    Section(
+        title="Monosemanticity",
+        description="Paper A §3: EmbSim and WinRate of the top-activating images and captions of "
+                    "every latent against random ones (eq. 5; table 4, figure 2), Visual and "
+                    "Textual Mono of the MDS groups (table 5, figure 3), Mono over dictionary "
+                    "training (figure 13) and the ICLR version's modality-classification check "
+                    "(its table 1).",
+        table_patterns=("paperA_*.csv",),
+        figure_patterns=("mono_*.png",),
+    ),
 ]
+GALLERIES_ID = "galleries"
 
 
 @dataclass(frozen=True)
@@ -212,22 +223,36 @@ def render_contents(filled: list[FilledSection]) -> str:
     return f"<nav>\n<h2>Contents</h2>\n<ul>\n{items}\n</ul>\n</nav>"
 
 
-def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_dir: Path) -> str:
+def render_gallery_links(pages: Mapping[str, Path], page_dir: Path) -> str:
+    """HTML section linking every feature-gallery page (paper A figures 4–6, paper B 18–22)."""
+    items = "\n".join(f'<li><a href="{relative_url(Path(path), page_dir)}">{html.escape(name)}'
+                      "</a></li>" for name, path in pages.items())
+    return (f'<section id="{GALLERIES_ID}">\n<h2>Feature galleries</h2>\n<p>Top activating '
+            "images and captions of latents sampled from each group, one page per model.</p>\n"
+            f"<ul>\n{items}\n</ul>\n</section>")
+
+
+def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_dir: Path,
+                galleries: Mapping[str, Path] | None = None) -> str:
     """The whole HTML document."""
     body = [render_contents(filled), render_metadata(metadata)]
     body += [render_section(f, page_dir) for f in filled]
+    if galleries:
+        body.append(render_gallery_links(galleries, page_dir))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>crossmodal report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             "<h1>crossmodal report</h1>\n" + "\n".join(body) + "\n</body>\n</html>\n")
 
 
 def build_report(tables_dir: str | Path, figures_dir: str | Path, out_path: str | Path,
-                 metadata: Mapping[str, str], sections: Sequence[Section] | None = None) -> None:
+                 metadata: Mapping[str, str], sections: Sequence[Section] | None = None,
+                 galleries: Mapping[str, Path] | None = None) -> None:
     """Write the HTML report to ``out_path`` (atomically): title, table of contents, run
     metadata, then every section of ``sections`` (default ``SECTIONS``) with content and
-    "Other results" for the CSV tables / images nobody claimed. Missing dirs count as empty."""
+    "Other results" for the CSV tables / images nobody claimed, then links to the ``galleries``
+    pages (name → path). Missing dirs count as empty."""
     out_path = Path(out_path)
     tables = list_result_files(tables_dir, TABLE_SUFFIXES)
     figures = list_result_files(figures_dir, FIGURE_SUFFIXES)
     filled = fill_sections(tables, figures, SECTIONS if sections is None else sections)
-    write_text_atomic(out_path, render_page(filled, metadata, out_path.parent))
+    write_text_atomic(out_path, render_page(filled, metadata, out_path.parent, galleries))

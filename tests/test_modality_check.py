@@ -1,0 +1,159 @@
+"""Paper A §2.2 modality-classification check on data whose label lives in known MDS groups."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crossmodal.monosemanticity.modality_check import (
+    ICLR_TABLE1,
+    TABLE_COLUMNS,
+    classification_accuracy,
+    modality_classification_check,
+    modality_consistency,
+    random_latents,
+    zero_latents,
+)
+
+N_PAIRS, N_CLASSES = 600, 3
+IMGD, TEXTD = np.arange(0, 4), np.arange(4, 8)
+CROSSD, DEAD = np.arange(8, 22), np.arange(22, 24)
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def _groups() -> np.ndarray:
+    """(24,) MDS groups: 4 ImgD, 4 TextD, 14 CrossD (noise), 2 dead."""
+    groups = np.empty(24, dtype=object)
+    for name, latents in (("ImgD", IMGD), ("TextD", TEXTD), ("CrossD", CROSSD), ("dead", DEAD)):
+        groups[latents] = name
+    return groups
+
+
+def _features(labels: np.ndarray, signal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(N, 24) unit noise on the live latents, class means (±3) added on the ``signal`` latents
+    only, dead latents zero."""
+    features = rng.normal(size=(labels.size, 24))
+    class_means = rng.choice([-3.0, 3.0], size=(N_CLASSES, signal.size))
+    features[:, signal] += class_means[labels]
+    features[:, DEAD] = 0.0
+    return features
+
+
+@pytest.fixture(scope="module")
+def data():
+    """Images carry the label only in ImgD, texts only in TextD."""
+    rng = np.random.default_rng(7)
+    labels = np.repeat(np.arange(N_CLASSES), N_PAIRS // N_CLASSES)
+    return _features(labels, IMGD, rng), _features(labels, TEXTD, rng), _groups(), labels
+
+
+@pytest.fixture(scope="module")
+def table(data):
+    return modality_classification_check(*data, seeds=SEEDS)
+
+
+def _accuracy(table: pd.DataFrame, task: str, deletion: str) -> float:
+    return float(table[(table["task"] == task) & (table["deletion"] == deletion)]
+                 ["accuracy"].iloc[0])
+
+
+def test_zero_latents_by_hand():
+    features = np.arange(12.0).reshape(3, 4)
+    zeroed = zero_latents(features, np.array([1, 3]))
+    np.testing.assert_array_equal(zeroed, [[0, 0, 2, 0], [4, 0, 6, 0], [8, 0, 10, 0]])
+    assert features[0, 1] == 1.0  # the input is untouched
+    mask = np.array([True, False, False, False])
+    np.testing.assert_array_equal(zero_latents(features, mask)[:, 0], 0.0)
+
+
+def test_rare_classes_are_dropped_with_a_warning(data, caplog):
+    image, _, _, labels = data
+    labels = labels.copy()
+    labels[0] = 99  # a class with a single member would break the stratified split
+    with caplog.at_level(logging.WARNING):
+        accuracy = classification_accuracy(image, labels, seed=0)
+    assert 0.9 < accuracy <= 1.0
+    assert "dropping 1 class" in caplog.text
+
+
+def test_removing_a_group_hits_its_own_modality(table):
+    chance = 1 / N_CLASSES
+    assert _accuracy(table, "Image CLS", "None") > 0.95
+    assert _accuracy(table, "Image CLS", "ImgD") < chance + 0.15
+    assert _accuracy(table, "Image CLS", "TextD") > 0.95
+    assert _accuracy(table, "Text CLS", "None") > 0.95
+    assert _accuracy(table, "Text CLS", "TextD") < chance + 0.15
+    assert _accuracy(table, "Text CLS", "ImgD") > 0.95
+
+
+def test_random_baseline_same_count_distinct_draws_live_only(table):
+    groups = _groups()
+    draws = [random_latents(groups, 4, seed) for seed in SEEDS]
+    assert all(draw.size == 4 and np.unique(draw).size == 4 for draw in draws)
+    assert len({tuple(draw) for draw in draws}) > 1
+    assert not np.isin(np.concatenate(draws), DEAD).any()
+    all_live = random_latents(groups, 22, seed=0)  # every live latent, never a dead one
+    np.testing.assert_array_equal(all_live, np.arange(22))
+    random_rows = table[table["deletion"] == "Random"]
+    group_rows = table[table["deletion"].isin(["ImgD", "TextD", "CrossD"])]
+    np.testing.assert_array_equal(random_rows["n_latents"].to_numpy(),
+                                  group_rows["n_latents"].to_numpy())
+    assert (random_rows["random_seeds"] == len(SEEDS)).all()
+    assert random_rows["std"].notna().all()
+
+
+def test_table_has_the_papers_rows_and_columns(table):
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    order = ["None", "Random", "ImgD", "Random", "TextD", "Random", "CrossD"]
+    assert table["deletion"].tolist() == order * 2
+    assert table["task"].tolist() == ["Image CLS"] * 7 + ["Text CLS"] * 7
+    assert table["n_latents"].tolist() == [0, 4, 4, 4, 4, 14, 14] * 2
+    deterministic = table[table["deletion"] != "Random"]
+    assert deterministic["std"].isna().all() and (deterministic["random_seeds"] == 0).all()
+
+
+def test_delta_is_accuracy_minus_none_exactly(table):
+    for task, rows in table.groupby("task"):
+        none_accuracy = _accuracy(table, task, "None")
+        np.testing.assert_array_equal(rows["delta_accuracy"].to_numpy(),
+                                      rows["accuracy"].to_numpy() - none_accuracy)
+
+
+def test_deterministic_under_the_same_seeds(data, table):
+    pd.testing.assert_frame_equal(modality_classification_check(*data, seeds=SEEDS), table)
+
+
+def test_consistency_true_and_false_when_groups_are_swapped(data, table):
+    assert modality_consistency(table) == {
+        "imgd_hurts_images": True, "textd_hurts_texts": True,
+        "imgd_beats_random_on_images": True, "textd_beats_random_on_texts": True}
+    image, text, groups, labels = data
+    swapped = groups.copy()
+    swapped[IMGD], swapped[TEXTD] = "TextD", "ImgD"
+    reading = modality_consistency(modality_classification_check(image, text, swapped, labels))
+    assert not any(reading.values())
+
+
+def test_empty_group_gives_the_none_accuracy(data):
+    image, text, groups, labels = data
+    no_crossd = np.where(groups == "CrossD", "dead", groups)
+    result = modality_classification_check(image, text, no_crossd, labels)
+    empty = result[result["n_latents"] == 0]
+    assert len(empty) == 6 and (empty["delta_accuracy"] == 0).all()
+
+
+def test_too_few_seeds_raise(data):
+    with pytest.raises(ValueError, match="at least 5 seeds"):
+        modality_classification_check(*data, seeds=(0, 1))
+
+
+def test_iclr_table1_reference():
+    assert list(ICLR_TABLE1.columns) == list(TABLE_COLUMNS)
+    assert len(ICLR_TABLE1) == 14
+    assert _accuracy(ICLR_TABLE1, "Image CLS", "None") == 0.776
+    assert _accuracy(ICLR_TABLE1, "Text CLS", "TextD") == 0.683
+    assert ICLR_TABLE1["n_latents"].tolist() == [0, 426, 426, 554, 554, 44, 44] * 2
+    assert all(modality_consistency(ICLR_TABLE1).values())
