@@ -301,7 +301,9 @@ def monosemanticity_targets():
     """Paper A tables 4, 5, the ICLR table 1, figures 2, 3, 13 and the gallery pages."""
     if not MONO:
         return []
+    toyworld = DATASET_KINDS.get(MONO_DATASET) == "toyworld" and DICTIONARY_TARGETS
     return [
+        *(["results/tables/paperA_mono_groundtruth.csv"] if toyworld else []),
         "results/tables/paperA_table4.csv",
         "results/tables/paperA_table5.csv",
         "results/tables/paperA_iclr_table1.csv",

@@ -176,3 +176,26 @@ rule feature_gallery:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/feature_gallery.py"
+
+
+rule mono_groundtruth:
+    """Toyworld only: paper A's monosemanticity ranking of models against the ground-truth
+    recovery of the modality analysis."""
+    input:
+        table4="results/tables/paperA_table4.csv",
+        recovery="results/tables/groundtruth_recovery.csv",
+    output:
+        table="results/tables/paperA_mono_groundtruth.csv",
+        markdown="results/tables/paperA_mono_groundtruth.md",
+    params:
+        targets=MONO_MODELS,
+    log:
+        "results/logs/tables/paperA_mono_groundtruth.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/mono_groundtruth.py"

@@ -77,6 +77,10 @@ def test_rare_classes_are_dropped_with_a_warning(data, caplog):
         accuracy = classification_accuracy(image, labels, seed=0)
     assert 0.9 < accuracy <= 1.0
     assert "dropping 1 class" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        modality_classification_check(image, data[1], data[2], labels)
+    assert sum("dropping 1 class" in record.message for record in caplog.records) == 1
 
 
 def test_removing_a_group_hits_its_own_modality(table):

@@ -183,6 +183,14 @@ def test_all_targets_exist(smoke_run):
     ]
     expected += [f"results/tables/paperB_table{n}.{ext}" for n in (2, 7, 8, 9, 10, 11, 12)
                  for ext in ("csv", "md")]
+    expected += [f"results/tables/paperA_{name}.{ext}" for name in ("table4", "table5",
+                                                                      "iclr_table1",
+                                                                      "mono_groundtruth")
+                 for ext in ("csv", "md")]
+    expected += [f"results/figures/mono_{name}.png" for name in ("models", "modality", "training")]
+    expected += [f"results/galleries/{target.replace('/', '.')}/index.html"
+                 for target in smoke["monosemanticity"]["galleries"]["models"]]
+    expected += ["results/monosemanticity/h/toyworld.text.parquet"]
     for encoder in smoke["interventions"]["encoders"]:
         expected += [f"results/interventions/{encoder}/gap_{split}{suffix}"
                      for split in ("train", "test", "shifted")
@@ -329,6 +337,22 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
     table1 = [smoke["paper_b"]["table1"]["sae"], smoke["paper_b"]["table1"]["sae_a"]]
     measured = sorted({*in_table3, *table1})
     splits = sorted(smoke["interventions"]["splits"].values())
+    mono = smoke["monosemanticity"]
+
+    def toyclip_methods(targets):
+        return sorted({t.split("/")[1] for t in targets if t.startswith("toyclip/")})
+
+    mono_jobs = [
+        *[("monosemanticity_scores", (("encoder", "toyclip"), ("method", m)))
+          for m in toyclip_methods(mono["models"].values())],
+        *[("monosemanticity_over_training", (("encoder", "toyclip"), ("method", m)))
+          for m in toyclip_methods(mono["training_curves"])],
+        *[("feature_gallery", (("encoder", "toyclip"), ("method", m)))
+          for m in toyclip_methods(mono["galleries"]["models"])],
+        ("paper_a_monosemanticity", ()),
+        ("modality_classification", ()),
+        ("mono_groundtruth", ()),
+    ]
     intervention_jobs = [
         ("embed_edit_captions", (("dataset", "toyworld"), ("encoder", "toyclip"))),
         ("embed_class_prompts", (("dataset", "toyworld"), ("encoder", "toyclip"))),
@@ -358,6 +382,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
             ("groundtruth_recovery", ()),
             ("dictionary_table", ()),
             *intervention_jobs,
+            *mono_jobs,
             ("report", ()),
             ("all", ()),
         ]
@@ -385,6 +410,8 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "gap_figures": 1,
         "vector_arithmetic": 1,
         "paper_b_intervention_tables": 1,
+        **{rule: sum(1 for job in mono_jobs if job[0] == rule)
+           for rule in dict.fromkeys(job[0] for job in mono_jobs)},
         "report": 1,
         "all": 1,
     }, describe(process)

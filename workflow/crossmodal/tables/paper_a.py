@@ -73,3 +73,27 @@ def table5(scores: Mapping[str, pd.DataFrame], m: int) -> pd.DataFrame:
         row.update({f"{c} (paper)": v for c, v in zip(TABLE5_COLUMNS, paper, strict=True)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def mono_vs_groundtruth(table: pd.DataFrame, targets: Mapping[str, str],
+                        recovery: pd.DataFrame) -> pd.DataFrame:
+    """Does the monosemanticity ranking of models agree with toyworld's ground truth?
+
+    One row per model of table 4: its Mono (mean over images and texts), the mean best-latent
+    AUC over all ground-truth concepts and the share of concepts whose best latent lands in the
+    right μ-group (``groundtruth_recovery`` rows of that encoder/dictionary, weighted by their
+    concept counts), and both ranks (1 = best). ``targets`` maps model label → "encoder/method".
+    """
+    rows = []
+    for _, model in table.iterrows():
+        encoder, method = targets[model["model"]].split("/")
+        mine = recovery[(recovery["encoder"] == encoder) & (recovery["method"] == method)]
+        weights = mine["concepts"] / mine["concepts"].sum()
+        rows.append({"model": model["model"], "target": targets[model["model"]],
+                     "mono": (model["mono_image"] + model["mono_text"]) / 2,
+                     "groundtruth_auc": float((mine["mean_auc"] * weights).sum()),
+                     "right_group": float((mine["right_group"] * weights).sum())})
+    frame = pd.DataFrame(rows)
+    frame["rank_mono"] = frame["mono"].rank(ascending=False).astype(int)
+    frame["rank_groundtruth"] = frame["groundtruth_auc"].rank(ascending=False).astype(int)
+    return frame
