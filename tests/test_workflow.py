@@ -484,6 +484,7 @@ def test_changing_one_dictionary_retrains_only_that_dictionary(smoke_run):
                                           ("seed", "1"))),
             ("paper_b_architecture_table", (("table", "table3"),)),
             ("groundtruth_recovery", ()),
+            ("mono_groundtruth", ()),
             ("dictionary_table", ()),
             ("report", ()),
             ("all", ()),
