@@ -229,7 +229,7 @@ def intervention_dictionary_inputs(wildcards):
 
 
 def gap_removal_inputs(wildcards):
-    """+ the zero-shot class vectors on table 11's split."""
+    """The dictionary inputs, and the zero-shot class vectors on table 11's split."""
     inputs = intervention_dictionary_inputs(wildcards)
     if wildcards.split == INTERVENTION_SPLITS.get("table11"):
         inputs["prompts"] = f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.prompts.parquet"
@@ -237,7 +237,7 @@ def gap_removal_inputs(wildcards):
 
 
 def arithmetic_inputs(wildcards):
-    """+ the embedded relative captions and the pairs (images for figure 5)."""
+    """The dictionary inputs, the embedded relative captions and the pairs (figure 5)."""
     return {
         **intervention_dictionary_inputs(wildcards),
         "edits": f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.edits.parquet",
@@ -297,6 +297,10 @@ def classification_inputs(wildcards):
     return monosemanticity_files(*MONO["classification"]["model"].split("/"))
 
 
+def gallery_page(encoder, method):
+    return f"results/galleries/{encoder}.{method}/index.html"
+
+
 def monosemanticity_targets():
     """Paper A tables 4, 5, the ICLR table 1, figures 2, 3, 13 and the gallery pages."""
     if not MONO:
@@ -310,5 +314,5 @@ def monosemanticity_targets():
         "results/figures/mono_models.png",
         "results/figures/mono_modality.png",
         "results/figures/mono_training.png",
-        *[f"results/galleries/{target.replace('/', '.')}/index.html" for target in GALLERY_MODELS],
+        *[gallery_page(*target.split("/")) for target in GALLERY_MODELS],
     ]
