@@ -343,8 +343,9 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         return sorted({t.split("/")[1] for t in targets if t.startswith("toyclip/")})
 
     mono_jobs = [
-        *[("monosemanticity_scores", (("encoder", "toyclip"), ("method", m)))
-          for m in toyclip_methods(mono["models"].values())],
+        # every model is scored through toyclip's image tower (the image embedder h)
+        *[("monosemanticity_scores", tuple(zip(("encoder", "method"), t.split("/"))))
+          for t in sorted(set(mono["models"].values()))],
         *[("monosemanticity_over_training", (("encoder", "toyclip"), ("method", m)))
           for m in toyclip_methods(mono["training_curves"])],
         *[("feature_gallery", (("encoder", "toyclip"), ("method", m)))
@@ -415,7 +416,9 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "report": 1,
         "all": 1,
     }, describe(process)
-    assert not any("toydeclip" in job["wildcards"].values() for job in jobs)
+    assert mono["image_embedder"] == {"kind": "encoder", "encoder": "toyclip"}
+    assert not any("toydeclip" in job["wildcards"].values() for job in jobs
+                   if job["rule"] != "monosemanticity_scores")
 
     train = next(job for job in jobs if job["rule"] == "train_toy_encoder")
     assert train["reason"].startswith("Params have changed since last execution"), train
