@@ -68,6 +68,12 @@ def encoder_inputs(wildcards):
 ANALYSIS_DATASET = config.get("analysis", {}).get("dataset", "")
 DATASET_KINDS = {name: block["kind"] for name, block in config["datasets"].items()}
 MDS_PANELS = config.get("analysis", {}).get("mds_panels", {})
+
+
+def datasets_of_kind(kind):
+    """A wildcard pattern matching exactly the configured datasets of ``kind`` (none: nothing)."""
+    names = [name for name, k in DATASET_KINDS.items() if k == kind]
+    return "|".join(names) if names else "(?!)"
 # Dictionaries with atoms (every architecture but NCL) get the energy / atom figures.
 ATOM_TARGETS = [
     (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m]["architecture"] != "ncl"
@@ -236,12 +242,18 @@ def gap_removal_inputs(wildcards):
     return inputs
 
 
+ARITHMETIC_DATASET = INTERVENTIONS.get("arithmetic_dataset", ANALYSIS_DATASET)
+
+
 def arithmetic_inputs(wildcards):
-    """The dictionary inputs, the embedded relative captions and the pairs (figure 5)."""
+    """The dictionary and its bimodal mask, and from the arithmetic data set (toyworld's edit
+    triplets or FashionIQ): the embeddings, the embedded relative captions and the pairs."""
+    dataset = ARITHMETIC_DATASET
     return {
         **intervention_dictionary_inputs(wildcards),
-        "edits": f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.edits.parquet",
-        "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+        "embeddings": f"results/embeddings/{wildcards.encoder}/{dataset}.parquet",
+        "edits": f"results/embeddings/{wildcards.encoder}/{dataset}.edits.parquet",
+        "pairs": f"results/data/{dataset}/pairs.parquet",
     }
 
 

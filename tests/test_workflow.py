@@ -509,3 +509,44 @@ def test_dictionary_checkpoint_records_how_it_was_trained(smoke_run):
         (smoke_run / "results/dictionaries/toyclip/sae/checkpoints").glob("step_*.pt")
     )
     assert checkpoints, "checkpoint_every: 2 should leave intermediate checkpoints"
+
+
+# --- a FashionIQ download is one config entry ---------------------------------------------------
+
+
+def _tiny_fashioniq(root: Path) -> None:
+    import io
+    import json
+
+    from PIL import Image
+
+    for folder in ("captions", "image_splits", "images"):
+        (root / folder).mkdir(parents=True)
+    for name, colour in (("a", (255, 0, 0)), ("b", (0, 0, 255)), ("c", (0, 255, 0))):
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+        (root / "images" / f"{name}.png").write_bytes(buffer.getvalue())
+    (root / "image_splits" / "split.dress.val.json").write_text(json.dumps(["a", "b", "c"]))
+    (root / "captions" / "cap.dress.val.json").write_text(json.dumps([
+        {"candidate": "a", "target": "b", "captions": ["is blue", "is darker"]},
+        {"candidate": "b", "target": "c", "captions": ["is green"]},
+    ]))
+
+
+def test_a_fashioniq_dataset_entry_writes_pairs_and_edits(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fashioniq")
+    _tiny_fashioniq(root)
+    config = yaml.safe_load(SMOKE.read_text())
+    config["datasets"]["fiq"] = {"kind": "fashioniq", "root": str(root), "split": "val",
+                                 "categories": ["dress"]}
+    config["interventions"]["arithmetic_dataset"] = "fiq"
+    workdir = fresh_workdir(tmp_path_factory, "fiq", yaml.safe_dump(config))
+    run_ok(workdir, "results/data/fiq/edits.parquet")
+    pairs = pd.read_parquet(workdir / "results/data/fiq/pairs.parquet")
+    edits = pd.read_parquet(workdir / "results/data/fiq/edits.parquet")
+    assert sorted(pairs["pair_id"]) == ["dress/a", "dress/b", "dress/c"]
+    assert edits["edit_id"].tolist() == [0, 0, 1]
+    assert set(edits["source_pair_id"]) | set(edits["target_pair_id"]) <= set(pairs["pair_id"])
+    # the arithmetic of every intervention encoder now reads the FashionIQ triplets
+    plan = run_ok(workdir, "-n", "results/interventions/toyclip/arithmetic.csv").stdout
+    assert "results/embeddings/toyclip/fiq.edits.parquet" in plan, plan

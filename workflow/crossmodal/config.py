@@ -139,9 +139,15 @@ def intervention_reference_errors(config: Mapping) -> list[str]:
     if not block:
         return []
     targets = config.get("dictionary_targets", {})
-    return [f"config error at 'interventions.encoders': {encoder!r} has no dictionary "
-            f"{block['dictionary']!r} in 'dictionary_targets'; add it there or remove the encoder"
-            for encoder in block["encoders"] if block["dictionary"] not in targets.get(encoder, [])]
+    errors = [f"config error at 'interventions.encoders': {encoder!r} has no dictionary "
+              f"{block['dictionary']!r} in 'dictionary_targets'; add it there or remove the "
+              "encoder"
+              for encoder in block["encoders"] if block["dictionary"] not in targets.get(encoder, [])]
+    arithmetic = block.get("arithmetic_dataset")
+    if arithmetic is not None and arithmetic not in config["datasets"]:
+        errors.append(f"config error at 'interventions.arithmetic_dataset': {arithmetic!r} is not "
+                      f"a configured dataset; choose one of {sorted(config['datasets'])}")
+    return errors
 
 
 def monosemanticity_reference_errors(config: Mapping) -> list[str]:

@@ -29,10 +29,12 @@ def main(snakemake):
     captions = embeddings.pairs["caption"].to_numpy()
     top_images, top_texts = {}, {}
     for i, latent in enumerate(latents):
+        # only rows where the latent fires: a rare latent shows fewer than `images` tiles
         top_images[int(latent)] = [(decode_image(pairs.loc[pair_ids[row], "image"]), value)
-                                   for row, value in zip(image_rows[i], image_values[i])]
+                                   for row, value in zip(image_rows[i], image_values[i])
+                                   if value > 0]
         top_texts[int(latent)] = [(captions[row], value)
-                                  for row, value in zip(text_rows[i], text_values[i])]
+                                  for row, value in zip(text_rows[i], text_values[i]) if value > 0]
     entries = gallery_entries(features, selection, top_images, top_texts, snakemake.output.page)
     title = f"Feature galleries: {snakemake.wildcards.encoder} / {snakemake.wildcards.method}"
     write_gallery_page(entries, snakemake.output.page, title, DEFAULT_INTRO)
