@@ -19,6 +19,7 @@ include: "rules/dictionaries.smk"
 include: "rules/analysis.smk"
 include: "rules/interventions.smk"
 include: "rules/monosemanticity.smk"
+include: "rules/case_studies.smk"
 include: "rules/report.smk"
 
 

@@ -165,7 +165,8 @@ def report_tables():
     tables += paper_b_tables()
     if INTERVENTIONS:
         tables += [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]
-    return tables + [t for t in monosemanticity_targets() if t.endswith(".csv")]
+    tables += [t for t in monosemanticity_targets() if t.endswith(".csv")]
+    return tables + [t for t in case_study_targets() if t.endswith(".csv")]
 
 
 def report_figures():
@@ -180,7 +181,8 @@ def report_figures():
             f"results/figures/beta_sweep_energy_{e}.{m}.png",
         ]
     figures += [t for t in intervention_targets() if t.endswith(".png")]
-    return figures + [t for t in monosemanticity_targets() if t.endswith(".png")]
+    figures += [t for t in monosemanticity_targets() if t.endswith(".png")]
+    return figures + [t for t in case_study_targets() if t.endswith(".png")]
 
 
 def dictionary_config(wildcards):
@@ -214,6 +216,7 @@ def all_targets():
         *modality_figures(),
         *intervention_targets(),
         *monosemanticity_targets(),
+        *case_study_targets(),
         "results/report/index.html",
     ]
 
@@ -328,3 +331,31 @@ def monosemanticity_targets():
         "results/figures/mono_training.png",
         *[gallery_page(*target.split("/")) for target in GALLERY_MODELS],
     ]
+
+
+CASE_STUDIES = config.get("case_studies", {})
+
+
+def attribute_inputs(wildcards):
+    """Case study 1's Multimodal SAE, its features, embeddings and the pairs (figure 7)."""
+    encoder, method = CASE_STUDIES["attribute"]["model"].split("/")
+    return {
+        "model": f"results/dictionaries/{encoder}/{method}/model.pt",
+        "features": f"results/features/{encoder}/{method}/{ANALYSIS_DATASET}.parquet",
+        "embeddings": f"results/embeddings/{encoder}/{ANALYSIS_DATASET}.parquet",
+        "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    }
+
+
+def case_study_targets():
+    """The tables and figures of the configured case studies."""
+    targets = []
+    if "attribute" in CASE_STUDIES:
+        targets += [
+            "results/tables/paperA_table1.csv",
+            "results/tables/paperA_table2.csv",
+            "results/tables/paperA_table6.csv",
+            "results/tables/attribute_asymmetry.csv",
+            "results/figures/attribute_examples.png",
+        ]
+    return targets

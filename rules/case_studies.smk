@@ -1,0 +1,49 @@
+# Paper A's case studies (§4, appendix A.4; DESIGN §7). Science lives in crossmodal.case_studies.
+
+
+rule attribute_study:
+    """Case study 1: zero ImgD / TextD / random latents of the Multimodal SAE codes and classify
+    the attribute (paper A tables 1, 2, 6 and figure 7), with toyworld's configured truth."""
+    input:
+        unpack(attribute_inputs),
+    output:
+        table1=report(
+            "results/tables/paperA_table1.csv",
+            caption="../report/paperA_case_attribute.rst",
+            category="Case studies",
+        ),
+        table1_md="results/tables/paperA_table1.md",
+        table2=report(
+            "results/tables/paperA_table2.csv",
+            caption="../report/paperA_case_attribute.rst",
+            category="Case studies",
+        ),
+        table2_md="results/tables/paperA_table2.md",
+        table6=report(
+            "results/tables/paperA_table6.csv",
+            caption="../report/paperA_case_attribute.rst",
+            category="Case studies",
+        ),
+        table6_md="results/tables/paperA_table6.md",
+        verdict="results/tables/attribute_asymmetry.csv",
+        figure=report(
+            "results/figures/attribute_examples.png",
+            caption="../report/attribute_examples.rst",
+            category="Case studies",
+        ),
+    params:
+        settings=CASE_STUDIES.get("attribute"),
+        cues=lambda w: config["datasets"][ANALYSIS_DATASET].get("attribute_cues", {}),
+        seed=config["seed"],
+    log:
+        "results/logs/case_studies/attribute.log",
+    benchmark:
+        "results/benchmarks/case_studies/attribute.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/attribute_study.py"

@@ -1,0 +1,221 @@
+"""Case study 1 of paper A (§4.1, appendix A.4.1): which modality carries a binary attribute.
+
+Inputs are the Multimodal SAE codes Z (N, K) of image inputs and of text inputs, the MDS group of
+every latent and the attribute label of every pair. A removal zeroes a set of latents in Z (the
+paper's zero-mask); the result is decoded, x̂' = decode(Z'), and the attribute is classified two
+ways:
+
+* nearest reference (paper A): each class has a reference representation — here the normalised
+  mean reconstruction of the confident training samples of that class in that modality (toyworld:
+  the cue is shown in that modality), more stable than the paper's single random confident
+  sample; a representation gets the class of the more cosine-similar reference;
+* a logistic probe fitted on unmodified training reconstructions.
+
+Removal sets (appendix A.4.1): n = min(|ImgD|, |TextD|) latents of each group — the n of highest
+energy, so both groups lose the same count — and n random live latents per seed. The accuracy
+change is reported as the drop in percentage points, acc(no removal) − acc(removal), as the
+paper's tables 1–2 print it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from crossmodal.dictionaries.base import Dictionary
+from crossmodal.monosemanticity.modality_check import random_latents, zero_latents
+
+GROUPS = ("ImgD", "TextD")
+
+
+def removal_sets(groups: np.ndarray, energy: np.ndarray, seeds: Sequence[int]
+                 ) -> dict[str, list[np.ndarray]]:
+    """``{"ImgD": [idx], "TextD": [idx], "Random": [idx per seed]}``, each of size
+    n = min(|ImgD|, |TextD|): the n highest-energy latents of each group, n random live ones."""
+    count = min(int(np.sum(groups == g)) for g in GROUPS)
+    sets = {}
+    for group in GROUPS:
+        members = np.flatnonzero(groups == group)
+        sets[group] = [np.sort(members[np.argsort(-energy[members], kind="stable")[:count]])]
+    sets["Random"] = [random_latents(groups, count, seed) for seed in seeds]
+    return sets
+
+
+@torch.no_grad()
+def decode_without(model: Dictionary, codes: np.ndarray, latents: np.ndarray) -> np.ndarray:
+    """decode(Z with ``latents`` zeroed) (N, d) for codes Z (N, K)."""
+    masked = torch.as_tensor(zero_latents(codes, latents), device=model.device)
+    return model.decode(masked).cpu().numpy()
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def class_references(x: np.ndarray, labels: np.ndarray, confident: np.ndarray,
+                     classes: Sequence[str]) -> np.ndarray:
+    """(C, d) unit mean of the confident rows of each class."""
+    return _unit(np.stack([_unit(x[(labels == c) & confident]).mean(0) for c in classes]))
+
+
+def nearest_reference(x: np.ndarray, references: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """The class of the most cosine-similar reference for every row of x (N, d)."""
+    return np.asarray(classes)[(_unit(x) @ references.T).argmax(1)]
+
+
+@dataclass(frozen=True)
+class ModalityData:
+    """One input modality: training reconstructions with labels and a confident mask (for the
+    references and the probe), and the evaluated codes with their labels."""
+
+    train_x: np.ndarray
+    train_labels: np.ndarray
+    train_confident: np.ndarray
+    codes: np.ndarray
+    labels: np.ndarray
+
+
+def _classifiers(data: ModalityData, classes: Sequence[str], seed: int):
+    references = class_references(data.train_x, data.train_labels, data.train_confident, classes)
+    probe = LogisticRegression(max_iter=2000, random_state=seed)
+    probe.fit(_unit(data.train_x), data.train_labels)
+    return {"nearest_reference": lambda x: nearest_reference(x, references, classes),
+            "probe": lambda x: probe.predict(_unit(x))}
+
+
+def attribute_study(model: Dictionary, data: Mapping[str, ModalityData], groups: np.ndarray,
+                    energy: np.ndarray, classes: Sequence[str], seeds: Sequence[int]
+                    ) -> pd.DataFrame:
+    """Long frame (modality, removal, seed, classifier, class, accuracy, n): per input modality
+    (``data`` keys "image", "text"), per removal (None, ImgD, TextD, Random × seeds), per
+    classifier, the accuracy over all rows (class "all") and within each class."""
+    sets = {"None": [np.array([], dtype=np.int64)], **removal_sets(groups, energy, seeds)}
+    rows = []
+    for modality, part in data.items():
+        classifiers = _classifiers(part, classes, seeds[0])
+        for removal, latent_sets in sets.items():
+            for seed, latents in zip(seeds, latent_sets):
+                decoded = decode_without(model, part.codes, latents)
+                for name, classify in classifiers.items():
+                    correct = classify(decoded) == part.labels
+                    for label in ("all", *classes):
+                        chosen = slice(None) if label == "all" else part.labels == label
+                        rows.append({"modality": modality, "removal": removal, "seed": seed,
+                                     "classifier": name, "class": label,
+                                     "accuracy": float(np.mean(correct[chosen])),
+                                     "latents": len(latents)})
+    return pd.DataFrame(rows)
+
+
+def accuracy_drops(study: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy over seeds per (modality, removal, classifier, class) and its drop in
+    percentage points from no removal."""
+    mean = (study.groupby(["modality", "classifier", "class", "removal"], sort=False)
+            ["accuracy"].mean().reset_index())
+    baseline = mean[mean["removal"] == "None"].set_index(["modality", "classifier", "class"])
+    key = mean.set_index(["modality", "classifier", "class"]).index
+    mean["drop_pp"] = 100 * (baseline.loc[key, "accuracy"].to_numpy() - mean["accuracy"])
+    return mean
+
+
+# Paper A table 1 (drop in %, cc3m, CLIP+SAE): input × removal; table 2: class × removal, where
+# ImgD is removed from images and TextD from texts (female ↔ the image-cued class).
+TABLE1_PAPER = {"image": {"ImgD": 5.87, "TextD": 0.72, "Random": 2.28},
+                "text": {"ImgD": 0.01, "TextD": 9.87, "Random": 1.41}}
+TABLE2_PAPER = {"female": {"ImgD": 17.65, "TextD": 7.27}, "male": {"ImgD": 5.64, "TextD": 28.67}}
+
+
+def table1(drops: pd.DataFrame) -> pd.DataFrame:
+    """Paper A table 1: drop (pp) per input modality × removed group, per classifier."""
+    rows = []
+    for (classifier, modality), part in drops[drops["class"] == "all"].groupby(
+            ["classifier", "modality"], sort=False):
+        by_removal = part.set_index("removal")["drop_pp"]
+        row = {"classifier": classifier, "input": modality}
+        row.update({f"w/o {g}": by_removal[g] for g in ("ImgD", "TextD", "Random")})
+        row.update({f"w/o {g} (paper)": TABLE1_PAPER[modality][g]
+                    for g in ("ImgD", "TextD", "Random")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table2(drops: pd.DataFrame, classes: Sequence[str],
+           paper_classes: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Paper A table 2: per class, the drop (pp) from removing ImgD from images and TextD from
+    texts, per classifier; ``paper_classes`` maps our class → the paper's (female / male)."""
+    indexed = drops.set_index(["classifier", "modality", "class", "removal"])["drop_pp"]
+    rows = []
+    for classifier in dict.fromkeys(drops["classifier"]):
+        for label in classes:
+            paper = TABLE2_PAPER.get((paper_classes or {}).get(label, ""), {})
+            rows.append({"classifier": classifier, "class": label,
+                         "w/o ImgD (image input)": indexed[classifier, "image", label, "ImgD"],
+                         "w/o TextD (text input)": indexed[classifier, "text", label, "TextD"],
+                         "paper class": (paper_classes or {}).get(label, ""),
+                         "w/o ImgD (paper)": paper.get("ImgD", np.nan),
+                         "w/o TextD (paper)": paper.get("TextD", np.nan)})
+    return pd.DataFrame(rows)
+
+
+def expected_modality(cues: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
+    """The modality whose cue is the stronger for each class (toyworld's configured truth)."""
+    return {label: "image" if cue["image"] > cue["text"] else "text"
+            for label, cue in cues.items()}
+
+
+def asymmetry_verdict(second: pd.DataFrame, cues: Mapping[str, Mapping[str, float]]
+                      ) -> pd.DataFrame:
+    """Per classifier and class: the modality the analysis points to (ImgD-from-images drop >
+    TextD-from-texts drop → image), the configured one, and whether they agree."""
+    expected = expected_modality(cues)
+    found = np.where(second["w/o ImgD (image input)"] > second["w/o TextD (text input)"],
+                     "image", "text")
+    return pd.DataFrame({"classifier": second["classifier"], "class": second["class"],
+                         "found": found, "expected": [expected[c] for c in second["class"]],
+                         "recovered": found == np.array([expected[c] for c in second["class"]])})
+
+
+def top_group_share(codes: np.ndarray, groups: np.ndarray, group: str, top: int = 20
+                    ) -> np.ndarray:
+    """Per row of codes (N, K): the share of ``group`` latents among its ``top`` most activated
+    latents that fire (> 0); NaN for a row where nothing fires."""
+    order = np.argsort(-codes, axis=1, kind="stable")[:, :top]
+    values = np.take_along_axis(codes, order, axis=1)
+    firing = values > 0
+    in_group = (groups[order] == group) & firing
+    counts = firing.sum(1)
+    return np.where(counts > 0, in_group.sum(1) / np.maximum(counts, 1), np.nan)
+
+
+def share_buckets(shares: np.ndarray, buckets: int = 4) -> np.ndarray:
+    """Equal-count buckets 0 … buckets−1 of the shares (ties stay together; NaN → −1)."""
+    out = np.full(len(shares), -1)
+    valid = ~np.isnan(shares)
+    ranks = pd.Series(shares[valid]).rank(method="min").to_numpy() - 1
+    out[valid] = np.minimum((ranks * buckets // valid.sum()).astype(int), buckets - 1)
+    return out
+
+
+STOP_WORDS = frozenset("a an the of at in on with and by , ! # so is are one two three".split())
+
+
+def bucket_words(captions: Sequence[str], buckets: np.ndarray, shares: np.ndarray,
+                 removed_words: Sequence[str], top: int = 8) -> pd.DataFrame:
+    """Paper A table 6: per bucket, its mean share and the ``top`` most frequent caption words,
+    without stop words and the attribute's own words."""
+    removed = STOP_WORDS | {w.lower() for w in removed_words}
+    rows = []
+    for bucket in sorted(b for b in set(buckets.tolist()) if b >= 0):
+        words = Counter(word for caption, b in zip(captions, buckets) if b == bucket
+                        for word in caption.lower().replace('"', " ").split()
+                        if word not in removed)
+        rows.append({"bucket": bucket, "mean_share": float(np.nanmean(shares[buckets == bucket])),
+                     "captions": int(np.sum(buckets == bucket)),
+                     "top_words": ", ".join(word for word, _ in words.most_common(top))})
+    return pd.DataFrame(rows)
