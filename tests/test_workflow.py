@@ -190,7 +190,11 @@ def test_all_targets_exist(smoke_run):
     expected += [f"results/figures/mono_{name}.png" for name in ("models", "modality", "training")]
     expected += [f"results/galleries/{target.replace('/', '.')}/index.html"
                  for target in smoke["monosemanticity"]["galleries"]["models"]]
-    expected += ["results/monosemanticity/h/toyworld.text.parquet"]
+    expected += ["results/monosemanticity/h/toyworld.text.parquet",
+                 "results/tables/attribute_asymmetry.csv",
+                 "results/figures/attribute_examples.png"]
+    expected += [f"results/tables/paperA_table{n}.{ext}" for n in (1, 2, 6)
+                 for ext in ("csv", "md")]
     for encoder in smoke["interventions"]["encoders"]:
         expected += [f"results/interventions/{encoder}/gap_{split}{suffix}"
                      for split in ("train", "test", "shifted")
@@ -353,6 +357,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         ("paper_a_monosemanticity", ()),
         ("modality_classification", ()),
         ("mono_groundtruth", ()),
+        ("attribute_study", ()),
     ]
     intervention_jobs = [
         ("embed_edit_captions", (("dataset", "toyworld"), ("encoder", "toyclip"))),
