@@ -80,7 +80,8 @@ SECTIONS: list[Section] = [
                     "(figure 2), the high-energy unimodal atoms (figures 16–17), paper B's "
                     "metric tables 1, 3 and 4, the toy data-generating process of appendix C "
                     "(table 5) and the toyworld ground-truth recovery.",
-        table_patterns=("paperB_table[1345].csv", "groundtruth_recovery.csv"),
+        table_patterns=("paperB_table[1345].csv", "groundtruth_recovery.csv",
+                        "groundtruth_concepts.csv"),
         figure_patterns=("mds_groups.png", "energy_*.png", "unimodal_*.png", "bridge_*.png"),
     ),
     Section(
