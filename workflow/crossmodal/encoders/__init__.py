@@ -1,5 +1,5 @@
-"""Encoders behind one interface (``Encoder``): the toy CLIP and open_clip; more backends
-plug in through ``load_encoder``."""
+"""Encoders behind one interface (``Encoder``): the toy CLIP, open_clip and Hugging Face
+transformers; more backends plug in through ``load_encoder``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crossmodal.encoders.base import Encoder, MissingWeightsError
 
-BACKENDS = ("toy", "open_clip")
+BACKENDS = ("toy", "open_clip", "transformers")
 
 
 def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder:
@@ -16,7 +16,9 @@ def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder
 
     ``backend: toy`` loads the trained checkpoint; ``backend: open_clip`` builds
     ``spec["name"]`` with ``spec.get("pretrained")`` (a tag, a local path, or null for random
-    initialisation of the real architecture).
+    initialisation of the real architecture); ``backend: transformers`` loads ``spec["model"]``
+    (a hub name in the local cache, or a local directory) with optional ``precision`` and
+    ``cache_dir``.
     """
     backend = spec["backend"]
     if backend == "toy":
@@ -29,6 +31,11 @@ def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder
         return OpenClipEncoder(spec["name"], pretrained=spec.get("pretrained"),
                                cache_dir=spec.get("cache_dir"),
                                precision=spec.get("precision", "fp32"))
+    if backend == "transformers":
+        from crossmodal.encoders.transformers_backend import TransformersEncoder
+
+        return TransformersEncoder(spec["model"], precision=spec.get("precision", "fp32"),
+                                   cache_dir=spec.get("cache_dir"))
     raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
 
 

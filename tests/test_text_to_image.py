@@ -1,0 +1,251 @@
+"""Paper A case study 3: the interpolation, the toy decoder, the attribute classifier, the control
+measures, the figure, and the Stable unCLIP path on tiny offline components."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from crossmodal.case_studies.decoder import DecoderSettings, load_decoder, sample, save_decoder
+from crossmodal.case_studies.decoder import train_decoder
+from crossmodal.case_studies.shape_classifier import accuracy, predict
+from crossmodal.case_studies.shape_classifier import train_attribute_classifier
+from crossmodal.case_studies.text_to_image import (
+    WEIGHT_LABEL,
+    classify_grid,
+    control_embeddings,
+    control_grid,
+    control_measures,
+    decoder_generator,
+    grid_records,
+    interpolate_on_group,
+    plot_control_grid,
+    unclip_generate,
+    unclip_generator,
+)
+
+TINY = DecoderSettings(image_size=16, block_out_channels=(8, 16), attention_levels=(False, True),
+                       attention_head_dim=8, batch_size=4, max_steps=3, warmup_steps=1,
+                       log_every=1, time_budget_s=60.0)
+
+
+# ---------------------------------------------------------------- interpolation
+
+
+def test_interpolation_endpoints_are_exact():
+    rng = np.random.default_rng(0)
+    prompt, reference = rng.normal(size=12).astype(np.float32), rng.normal(size=12)
+    latents = np.zeros(12, dtype=bool)
+    latents[[1, 4, 7]] = True
+    assert np.array_equal(interpolate_on_group(prompt, reference, latents, 0.0), prompt)
+    at_one = interpolate_on_group(prompt, reference.astype(np.float32), latents, 1.0)
+    assert np.array_equal(at_one[latents], reference.astype(np.float32)[latents])
+    assert np.array_equal(at_one[~latents], prompt[~latents])
+
+
+def test_interpolation_hand_case_and_index_form():
+    prompt, reference = np.array([1.0, 2.0, 3.0]), np.array([5.0, 6.0, 7.0])
+    mixed = interpolate_on_group(prompt, reference, np.array([0, 2]), 0.25)
+    assert np.allclose(mixed, [2.0, 2.0, 4.0])  # 0.75·T + 0.25·R on {0, 2}, T elsewhere
+
+
+def test_control_embeddings_rows_are_groups():
+    prompt, reference = np.zeros(4), np.ones(4)
+    groups = np.array(["TextD", "ImgD", "CrossD", "dead"], dtype=object)
+    grid = control_embeddings(prompt, reference, groups, ("TextD", "ImgD"), (0.0, 0.5))
+    assert grid.shape == (2, 2, 4)
+    assert np.array_equal(grid[0, 1], [0.5, 0, 0, 0])
+    assert np.array_equal(grid[1, 1], [0, 0.5, 0, 0])
+    assert not grid[:, 0].any()
+
+
+# ---------------------------------------------------------------- decoder
+
+
+@pytest.fixture(scope="module")
+def tiny_decoder():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(10, 20, 20, 3), dtype=np.uint8)
+    embeddings = rng.normal(size=(10, 6)).astype(np.float32)
+    model, log = train_decoder(images, embeddings, TINY, seed=0)
+    return model, log, embeddings
+
+
+def test_decoder_trains_and_logs(tiny_decoder):
+    _, log, _ = tiny_decoder
+    assert list(log["step"]) == [1, 2, 3]
+    assert np.isfinite(log["loss"]).all()
+
+
+def test_sample_shape_dtype_and_determinism(tiny_decoder):
+    model, _, embeddings = tiny_decoder
+    first = sample(model, embeddings[:3], seed=7, steps=3, guidance=2.0)
+    again = sample(model, embeddings[:3], seed=7, steps=3, guidance=2.0)
+    assert first.shape == (3, 16, 16, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+    other = sample(model, embeddings[:3], seed=8, steps=3, guidance=2.0)
+    assert not np.array_equal(first, other)
+
+
+def test_save_load_round_trip(tiny_decoder, tmp_path):
+    model, _, embeddings = tiny_decoder
+    path = tmp_path / "decoder.pt"
+    save_decoder(path, model, {"seed": 0})
+    loaded, facts = load_decoder(path)
+    assert facts["seed"] == 0 and loaded.settings == TINY
+    assert np.array_equal(sample(loaded, embeddings[:2], seed=1, steps=2),
+                          sample(model, embeddings[:2], seed=1, steps=2))
+    assert not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_decoder_refuses_mismatched_inputs():
+    with pytest.raises(ValueError, match="embeddings"):
+        train_decoder(np.zeros((3, 8, 8, 3), np.uint8), np.zeros((2, 4)), TINY)
+
+
+# ---------------------------------------------------------------- classifier
+
+
+def separable_images(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Bright-left vs bright-right halves (head "side") and red vs blue tint (head "hue")."""
+    rng = np.random.default_rng(seed)
+    side, hue = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    images = rng.integers(0, 40, size=(n, 16, 16, 3)).astype(np.uint8)
+    for i in range(n):
+        columns = slice(0, 8) if side[i] == 0 else slice(8, 16)
+        images[i, :, columns, 0 if hue[i] == 0 else 2] = 230
+    labels = {"side": np.where(side == 0, "left", "right"), "hue": np.where(hue == 0, "r", "b")}
+    return images, labels
+
+
+def test_classifier_learns_separable_task():
+    images, labels = separable_images(160, seed=0)
+    model = train_attribute_classifier(images, labels, seed=0, epochs=4, batch_size=32,
+                                       image_size=16, width=8)
+    test_images, test_labels = separable_images(60, seed=1)
+    scores = accuracy(predict(model, test_images), test_labels)
+    assert scores["side"] >= 0.95 and scores["hue"] >= 0.95
+
+
+# ---------------------------------------------------------------- measures and figure
+
+
+def test_control_measures_on_hand_made_predictions():
+    predictions = {"shape": np.array([[["star", "circle"], ["star", "star"]]]),
+                   "colour": np.array([[["red", "red"], ["blue", "red"]]])}
+    records = grid_records(predictions, {"shape": "star", "colour": "blue"}, ("ImgD",),
+                           (0.0, 0.5), prompt={"shape": "circle", "colour": "red"})
+    measures = control_measures(records, attributes=("shape", "colour"))
+    expected = pd.DataFrame({"group": ["ImgD", "ImgD"], "w": [0.0, 0.5],
+                             "share_shape_match": [0.5, 1.0],
+                             "share_shape_prompt_match": [0.5, 0.0],
+                             "share_colour_match": [0.0, 0.5],
+                             "share_colour_prompt_match": [1.0, 0.5], "n_images": [2, 2]})
+    pd.testing.assert_frame_equal(measures, expected, check_dtype=False)
+
+
+def test_grid_with_fake_generator_and_figure(tmp_path):
+    def generate(embeddings, seeds):  # image brightness = first coordinate, noise by seed
+        out = np.empty((len(embeddings), 8, 8, 3), dtype=np.uint8)
+        for i, (row, seed) in enumerate(zip(embeddings, seeds)):
+            out[i] = np.uint8(200 * row[0]) + np.random.default_rng(seed).integers(0, 5)
+        return out
+
+    groups = np.array(["TextD", "CrossD", "ImgD"])
+    grid = control_grid(generate, np.zeros(3), np.ones(3), groups, weights=(0.0, 0.5),
+                        seeds=(3, 4))
+    assert grid.shape == (3, 2, 2, 8, 8, 3)
+    assert grid[0, 1, 0, 0, 0, 0] > grid[0, 0, 0, 0, 0, 0]  # TextD holds coordinate 0
+    assert np.array_equal(grid[1, 1], grid[1, 0])  # CrossD does not
+    path = tmp_path / "grid.png"
+    plot_control_grid(grid, path, weights=(0.0, 0.5), reference_image=grid[0, 0, 0])
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert WEIGHT_LABEL == "w (weight on the reference)"
+
+
+def test_decoder_grid_end_to_end(tiny_decoder):
+    model, _, embeddings = tiny_decoder
+    groups = np.array(["TextD", "TextD", "CrossD", "CrossD", "ImgD", "dead"])
+    generate = decoder_generator(model, steps=2, guidance=1.5)
+    grid = control_grid(generate, embeddings[0], embeddings[1], groups, weights=(0.0, 0.3),
+                        seeds=(0,))
+    assert grid.shape == (3, 2, 1, 16, 16, 3)
+    assert np.array_equal(grid[0, 0], grid[2, 0])  # w = 0 is the prompt in every row
+    images, labels = separable_images(32, seed=2)
+    judge = train_attribute_classifier(images, labels, seed=0, epochs=1, image_size=16, width=8)
+    predictions = classify_grid(judge, grid)
+    assert predictions["side"].shape == (3, 2, 1)
+
+
+# ---------------------------------------------------------------- Stable unCLIP, tiny and offline
+
+
+def tiny_tokenizer(directory):
+    """A CLIPTokenizer over single letters (no merges), written to ``directory``."""
+    from transformers import CLIPTokenizer
+
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    tokens = ["<|startoftext|>", "<|endoftext|>", *letters, *(c + "</w>" for c in letters)]
+    (directory / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
+    (directory / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(directory / "vocab.json"), str(directory / "merges.txt"),
+                         model_max_length=16)
+
+
+def tiny_unclip_pipeline(directory, dim: int = 16):
+    """Stable unCLIP img2img from randomly initialised tiny components built from configs."""
+    from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler,
+                           StableUnCLIPImg2ImgPipeline, UNet2DConditionModel)
+    from diffusers.pipelines.stable_diffusion.stable_unclip_image_normalizer import (
+        StableUnCLIPImageNormalizer)
+    from transformers import (CLIPImageProcessor, CLIPTextConfig, CLIPTextModel,
+                              CLIPVisionConfig, CLIPVisionModelWithProjection)
+
+    tokenizer = tiny_tokenizer(directory)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=dim, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, max_position_embeddings=16, projection_dim=dim,
+        bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=dim, projection_dim=dim, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, image_size=16, patch_size=8))
+    unet = UNet2DConditionModel(
+        sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
+        block_out_channels=(16, 32), norm_num_groups=8, attention_head_dim=(2, 4),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=dim,
+        class_embed_type="projection", projection_class_embeddings_input_dim=2 * dim)
+    vae = AutoencoderKL(block_out_channels=(8, 16), norm_num_groups=8, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, sample_size=16)
+    pipeline = StableUnCLIPImg2ImgPipeline(
+        feature_extractor=CLIPImageProcessor(crop_size=16, size=16),
+        image_encoder=image_encoder.eval(),
+        image_normalizer=StableUnCLIPImageNormalizer(embedding_dim=dim).eval(),
+        image_noising_scheduler=DDPMScheduler(beta_schedule="squaredcos_cap_v2"),
+        tokenizer=tokenizer, text_encoder=text_encoder.eval(), unet=unet.eval(),
+        scheduler=DDIMScheduler(prediction_type="v_prediction", set_alpha_to_one=False),
+        vae=vae.eval())
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+def test_tiny_unclip_path_runs(tmp_path):
+    pipeline = tiny_unclip_pipeline(tmp_path)
+    rng = np.random.default_rng(0)
+    embeds = rng.normal(size=(2, 16)).astype(np.float32)
+    images = unclip_generate(pipeline, embeds, seed=5, prompt="a red star", steps=2,
+                             guidance=3.0)
+    assert images.shape == (2, 16, 16, 3) and images.dtype == np.uint8
+    again = unclip_generate(pipeline, embeds[1], seed=6, prompt="a red star", steps=2,
+                            guidance=3.0)
+    assert np.array_equal(again[0], images[1])  # row i is seeded seed + i
+    groups = np.array(["TextD"] * 8 + ["ImgD"] * 8)
+    grid = control_grid(unclip_generator(pipeline, "a red star", steps=2, guidance=3.0),
+                        embeds[0], embeds[1], groups, ("TextD", "ImgD"), (0.0, 0.7), (0,))
+    assert grid.shape == (2, 2, 1, 16, 16, 3)

@@ -1,0 +1,226 @@
+"""Paper A case study 3 (§4.3, figures 10 and 14): modality-aware control of text-to-image
+generation by interpolating a prompt embedding toward a reference image embedding on one latent
+group only (DESIGN §7.3).
+
+The paper writes T'[I] = αT[I] + (1 − α)R[I] but describes a larger α as a *stronger* pull toward
+the reference; this module is parameterised by the weight on the reference, w:
+
+    T'[I] = (1 − w)·T[I] + w·R[I],   T'[k] = T[k] for k ∉ I,
+
+so w = 0 is the prompt alone and w = 1 replaces the group by the reference. I is one of the MDS
+groups TextD, CrossD, ImgD of the encoder's latents; each (group, w) cell is decoded with the same
+noise seeds, so differences along a row are caused by the embedding alone. On toyworld the
+decoder is :mod:`crossmodal.case_studies.decoder` and the effect is *measured*: an attribute
+classifier reads shape, colour and background texture off every generated image and
+:func:`control_measures` reports how often each matches the reference image. The real run feeds
+T' to diffusers' Stable unCLIP as ``image_embeds`` (:func:`unclip_generate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from crossmodal.case_studies.decoder import EmbeddingDecoder, sample
+from crossmodal.case_studies.shape_classifier import AttributeClassifier, predict
+from crossmodal.encoders.base import MissingWeightsError
+from crossmodal.report.plotting import plt, save_figure
+
+GROUP_ORDER: tuple[str, ...] = ("TextD", "CrossD", "ImgD")
+DEFAULT_WEIGHTS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(8))  # 0.0 … 0.7
+ATTRIBUTES: tuple[str, ...] = ("shape", "colour", "texture")
+WEIGHT_LABEL = "w (weight on the reference)"
+
+# generate(embeddings (B, d), seeds (B,)) -> uint8 images (B, H, W, 3)
+Generator = Callable[[np.ndarray, Sequence[int]], np.ndarray]
+
+
+def group_mask(groups: np.ndarray, group: str) -> np.ndarray:
+    """(d,) bool: the latents whose MDS group label equals ``group``."""
+    return np.asarray(groups).astype(str) == group
+
+
+def interpolate_on_group(prompt_embedding: np.ndarray, reference_embedding: np.ndarray,
+                         latents: np.ndarray, w: float) -> np.ndarray:
+    """T' (d,) with T'[I] = (1 − w)·T[I] + w·R[I] and T'[k] = T[k] off I. ``latents`` is a (d,)
+    bool mask or an index array of I. Exact at the ends: w = 0 gives T, w = 1 gives R on I."""
+    prompt = np.asarray(prompt_embedding, dtype=np.float64)
+    reference = np.asarray(reference_embedding, dtype=np.float64)
+    if prompt.shape != reference.shape or prompt.ndim != 1:
+        raise ValueError(f"interpolate_on_group: prompt {prompt.shape} and reference "
+                         f"{reference.shape} must be equal 1-d shapes")
+    mixed = prompt.copy()
+    mixed[latents] = (1.0 - w) * prompt[latents] + w * reference[latents]
+    dtype = np.result_type(np.asarray(prompt_embedding), np.asarray(reference_embedding))
+    return mixed.astype(dtype)
+
+
+def control_embeddings(prompt_embedding: np.ndarray, reference_embedding: np.ndarray,
+                       groups: np.ndarray, group_names: Sequence[str] = GROUP_ORDER,
+                       weights: Sequence[float] = DEFAULT_WEIGHTS) -> np.ndarray:
+    """(G, W, d): :func:`interpolate_on_group` for every group name (rows) and weight (columns).
+    ``groups`` is the (d,) array of "ImgD"/"TextD"/"CrossD"/"dead" labels."""
+    if len(groups) != len(prompt_embedding):
+        raise ValueError(f"control_embeddings: {len(groups)} group labels for embeddings of "
+                         f"dimension {len(prompt_embedding)}")
+    return np.stack([np.stack([interpolate_on_group(prompt_embedding, reference_embedding,
+                                                    group_mask(groups, name), w)
+                               for w in weights]) for name in group_names])
+
+
+def decoder_generator(model: EmbeddingDecoder, steps: int = 25, guidance: float = 3.0,
+                      batch_size: int = 256) -> Generator:
+    """The toy decoder as a :data:`Generator` (DDIM ``steps``, guidance scale ``guidance``)."""
+    def generate(embeddings: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
+        return sample(model, embeddings, seed=list(seeds), steps=steps, guidance=guidance,
+                      batch_size=batch_size)
+    return generate
+
+
+def control_grid(generate: Generator, prompt_embedding: np.ndarray,
+                 reference_embedding: np.ndarray, groups: np.ndarray,
+                 group_names: Sequence[str] = GROUP_ORDER,
+                 weights: Sequence[float] = DEFAULT_WEIGHTS,
+                 seeds: Sequence[int] = (0,)) -> np.ndarray:
+    """Images (G, W, S, H, W', 3): cell (g, j) decodes T' for group g and weight weights[j] once
+    per noise seed in ``seeds`` — the same seeds in every cell."""
+    embeddings = control_embeddings(prompt_embedding, reference_embedding, groups, group_names,
+                                    weights)
+    n_groups, n_weights, dim = embeddings.shape
+    repeated = np.repeat(embeddings.reshape(-1, dim), len(seeds), axis=0)
+    images = generate(repeated, [int(s) for s in seeds] * (n_groups * n_weights))
+    return images.reshape(n_groups, n_weights, len(seeds), *images.shape[1:])
+
+
+def classify_grid(classifier: AttributeClassifier, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Classifier predictions per head for a grid (G, W, S, H, W', 3) → {head: (G, W, S)}."""
+    flat = grid.reshape(-1, *grid.shape[3:])
+    return {head: values.reshape(grid.shape[:3])
+            for head, values in predict(classifier, flat).items()}
+
+
+def grid_records(predictions: Mapping[str, np.ndarray], reference: Mapping[str, str],
+                 group_names: Sequence[str] = GROUP_ORDER,
+                 weights: Sequence[float] = DEFAULT_WEIGHTS,
+                 prompt: Mapping[str, str] | None = None, reference_id=0) -> pd.DataFrame:
+    """One row per generated image: group, w, seed_index, reference_id, and per attribute a of
+    ``predictions`` ({a: (G, W, S)}) the columns predicted_a, reference_a (and prompt_a when the
+    prompt's attributes are given)."""
+    n_groups, n_weights, n_seeds = next(iter(predictions.values())).shape
+    group_index, weight_index, seed_index = np.indices((n_groups, n_weights, n_seeds))
+    frame = pd.DataFrame({"group": np.asarray(group_names, dtype=object)[group_index.ravel()],
+                          "w": np.asarray(weights, dtype=float)[weight_index.ravel()],
+                          "seed_index": seed_index.ravel(), "reference_id": reference_id})
+    for attribute, values in predictions.items():
+        frame[f"predicted_{attribute}"] = np.asarray(values).ravel()
+        frame[f"reference_{attribute}"] = reference[attribute]
+        if prompt is not None:
+            frame[f"prompt_{attribute}"] = prompt[attribute]
+    return frame
+
+
+def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES
+                     ) -> pd.DataFrame:
+    """Per (group, w): share_<a>_match = mean over images of [predicted_a == reference_a] for each
+    attribute a, share_<a>_prompt_match likewise against prompt_a when present, and n_images."""
+    frame = records.copy()
+    columns = []
+    for attribute in attributes:
+        predicted = frame[f"predicted_{attribute}"].astype(str)
+        frame[f"share_{attribute}_match"] = predicted == frame[f"reference_{attribute}"].astype(str)
+        columns.append(f"share_{attribute}_match")
+        if f"prompt_{attribute}" in frame:
+            frame[f"share_{attribute}_prompt_match"] = (
+                predicted == frame[f"prompt_{attribute}"].astype(str))
+            columns.append(f"share_{attribute}_prompt_match")
+    grouped = frame.groupby(["group", "w"], sort=False)
+    measures = grouped[columns].mean().astype(float)
+    measures["n_images"] = grouped.size()
+    return measures.reset_index()
+
+
+def plot_control_grid(images: np.ndarray, path: str | Path,
+                      group_names: Sequence[str] = GROUP_ORDER,
+                      weights: Sequence[float] = DEFAULT_WEIGHTS, title: str | None = None,
+                      reference_image: np.ndarray | None = None) -> None:
+    """Figure-10-style grid written atomically as PNG: rows = groups, columns = w, one image per
+    cell (``images`` (G, W, H, W', 3), or (G, W, S, …) showing the first seed); the optional
+    reference image is shown in an extra first column."""
+    images = np.asarray(images)
+    if images.ndim == 6:
+        images = images[:, :, 0]
+    n_groups, n_weights = images.shape[:2]
+    offset = int(reference_image is not None)
+    figure, axes = plt.subplots(n_groups, n_weights + offset, squeeze=False,
+                                figsize=(1.1 * (n_weights + offset) + 0.6, 1.1 * n_groups + 0.8))
+    for row in range(n_groups):
+        for column in range(n_weights):
+            axis = axes[row, column + offset]
+            axis.imshow(images[row, column], interpolation="nearest")
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if row == n_groups - 1:
+                axis.set_xlabel(f"{weights[column]:.1f}")
+        axes[row, offset].set_ylabel(group_names[row])
+        if offset:
+            _show_reference(axes[row, 0], reference_image if row == 0 else None)
+    figure.supxlabel(WEIGHT_LABEL)
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path)
+
+
+def _show_reference(axis, image: np.ndarray | None) -> None:
+    """The reference image in the top-left cell; blank cells below it."""
+    axis.axis("off")
+    if image is not None:
+        axis.imshow(image, interpolation="nearest")
+        axis.set_title("reference", fontsize="small")
+
+
+def unclip_generate(pipeline, image_embeds, seed: int | Sequence[int] = 0, prompt: str = "",
+                    steps: int = 20, guidance: float = 10.0, noise_level: int = 0) -> np.ndarray:
+    """Decode embeddings (B, d) or (d,) with a diffusers ``StableUnCLIPImg2ImgPipeline`` fed
+    ``image_embeds=`` (no image is encoded). Row i uses a CPU torch generator seeded ``seed + i``
+    (or ``seed[i]``) and ``prompt`` as its text. Returns uint8 (B, H, W, 3)."""
+    vectors = torch.as_tensor(np.atleast_2d(np.asarray(image_embeds, dtype=np.float32)))
+    seeds = ([int(seed) + i for i in range(len(vectors))] if isinstance(seed, (int, np.integer))
+             else [int(s) for s in seed])
+    if len(seeds) != len(vectors):
+        raise ValueError(f"unclip_generate: {len(seeds)} seeds for {len(vectors)} embeddings")
+    dtype = pipeline.unet.dtype
+    images = [pipeline(prompt=prompt, image_embeds=row[None].to(pipeline.device, dtype),
+                       generator=torch.Generator("cpu").manual_seed(s),
+                       num_inference_steps=steps, guidance_scale=guidance,
+                       noise_level=noise_level, output_type="np").images[0]
+              for row, s in zip(vectors, seeds)]
+    return (np.clip(np.stack(images), 0.0, 1.0) * 255).round().astype(np.uint8)
+
+
+def unclip_generator(pipeline, prompt: str = "", steps: int = 20, guidance: float = 10.0,
+                     noise_level: int = 0) -> Generator:
+    """:func:`unclip_generate` as a :data:`Generator` for :func:`control_grid`."""
+    def generate(embeddings: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
+        return unclip_generate(pipeline, embeddings, list(seeds), prompt, steps, guidance,
+                               noise_level)
+    return generate
+
+
+def load_unclip_pipeline(source: str, device: str = "cpu", dtype=torch.float32):
+    """``StableUnCLIPImg2ImgPipeline.from_pretrained(source)`` on ``device``; weights that are
+    neither cached nor reachable stop with a one-line :class:`MissingWeightsError`."""
+    from diffusers import StableUnCLIPImg2ImgPipeline
+
+    try:
+        pipeline = StableUnCLIPImg2ImgPipeline.from_pretrained(source, torch_dtype=dtype)
+    except (OSError, ValueError) as error:
+        raise MissingWeightsError(
+            f"Stable unCLIP weights {source!r} are not available ({type(error).__name__}); "
+            "download them (e.g. stabilityai/stable-diffusion-2-1-unclip) into the Hugging Face "
+            "cache or point the config at a local copy") from error
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline.to(device)
