@@ -47,3 +47,35 @@ rule attribute_study:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/attribute_study.py"
+
+
+rule adversarial_study:
+    """Case study 2: typographic attack on benign images and the defence restricted to ImgD,
+    TextD, CrossD or random raw dimensions; the encoder itself judges success (paper A table 3)."""
+    input:
+        unpack(adversarial_inputs),
+    output:
+        table=report(
+            "results/tables/paperA_table3.csv",
+            caption="../report/paperA_table3.rst",
+            category="Case studies",
+        ),
+        markdown="results/tables/paperA_table3.md",
+        runs="results/tables/adversarial_runs.csv",
+    params:
+        settings=CASE_STUDIES.get("adversarial"),
+        encoder=lambda w: config["encoders"][CASE_STUDIES["adversarial"]["encoder"]],
+        seed=config["seed"],
+    log:
+        "results/logs/case_studies/adversarial.log",
+    benchmark:
+        "results/benchmarks/case_studies/adversarial.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+        gpu=0,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/adversarial_study.py"

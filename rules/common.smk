@@ -347,6 +347,19 @@ def attribute_inputs(wildcards):
     }
 
 
+def adversarial_inputs(wildcards):
+    """Case study 2's encoder (checkpoint for toy encoders), its raw-dimension MDS groups and the
+    pairs (benign images without words)."""
+    encoder = CASE_STUDIES["adversarial"]["encoder"]
+    inputs = {
+        "features": f"results/features/{encoder}/raw/{ANALYSIS_DATASET}.parquet",
+        "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    }
+    if config["encoders"][encoder]["backend"] == "toy":
+        inputs["checkpoint"] = f"results/encoders/{encoder}/model.pt"
+    return inputs
+
+
 def case_study_targets():
     """The tables and figures of the configured case studies."""
     targets = []
@@ -358,4 +371,6 @@ def case_study_targets():
             "results/tables/attribute_asymmetry.csv",
             "results/figures/attribute_examples.png",
         ]
+    if "adversarial" in CASE_STUDIES:
+        targets += ["results/tables/paperA_table3.csv"]
     return targets

@@ -193,7 +193,7 @@ def test_all_targets_exist(smoke_run):
     expected += ["results/monosemanticity/h/toyworld.text.parquet",
                  "results/tables/attribute_asymmetry.csv",
                  "results/figures/attribute_examples.png"]
-    expected += [f"results/tables/paperA_table{n}.{ext}" for n in (1, 2, 6)
+    expected += [f"results/tables/paperA_table{n}.{ext}" for n in (1, 2, 3, 6)
                  for ext in ("csv", "md")]
     for encoder in smoke["interventions"]["encoders"]:
         expected += [f"results/interventions/{encoder}/gap_{split}{suffix}"
@@ -358,6 +358,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         ("modality_classification", ()),
         ("mono_groundtruth", ()),
         ("attribute_study", ()),
+        ("adversarial_study", ()),
     ]
     intervention_jobs = [
         ("embed_edit_captions", (("dataset", "toyworld"), ("encoder", "toyclip"))),

@@ -70,7 +70,7 @@ def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[st
         errors.append(f"config error at 'analysis.dataset': {config['analysis']['dataset']!r} "
                       f"is not a configured dataset; choose one of {datasets}")
     errors += (paper_b_reference_errors(config) + intervention_reference_errors(config)
-               + monosemanticity_reference_errors(config))
+               + monosemanticity_reference_errors(config) + case_study_reference_errors(config))
     trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
     for label, target in config.get("analysis", {}).get("mds_panels", {}).items():
         if target not in trained:
@@ -173,4 +173,23 @@ def monosemanticity_reference_errors(config: Mapping) -> list[str]:
     if image["kind"] == "transformers" and not image.get("model"):
         errors.append("config error at 'monosemanticity.image_embedder': kind transformers needs "
                       "'model' (a hub name or a local directory)")
+    return errors
+
+
+def case_study_reference_errors(config: Mapping) -> list[str]:
+    """The case studies' models must be dictionary targets; the adversarial study's encoder needs
+    its raw dimensions (``raw``, an identity dictionary) among its targets for the MDS groups."""
+    studies = config.get("case_studies", {})
+    targets = config.get("dictionary_targets", {})
+    trained = {f"{e}/{m}" for e, names in targets.items() for m in names}
+    errors = []
+    if "attribute" in studies and studies["attribute"]["model"] not in trained:
+        errors.append(f"config error at 'case_studies.attribute.model': "
+                      f"{studies['attribute']['model']!r} is not a dictionary target; choose one "
+                      f"of {sorted(trained)}")
+    if "adversarial" in studies:
+        encoder = studies["adversarial"]["encoder"]
+        if f"{encoder}/raw" not in trained:
+            errors.append(f"config error at 'case_studies.adversarial.encoder': {encoder!r} needs "
+                          f"'raw' (architecture identity) in dictionary_targets.{encoder}")
     return errors

@@ -202,7 +202,8 @@ def share_buckets(shares: np.ndarray, buckets: int = 4) -> np.ndarray:
     return out
 
 
-STOP_WORDS = frozenset("a an the of at in on with and by , ! # so is are one two three".split())
+STOP_WORDS = frozenset({"a", "an", "the", "of", "at", "in", "on", "with", "and", "by", ",", "!",
+                        "#", "so", "is", "are", "one", "two", "three"})
 
 
 def bucket_words(captions: Sequence[str], buckets: np.ndarray, shares: np.ndarray,
