@@ -79,3 +79,69 @@ rule adversarial_study:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/adversarial_study.py"
+
+
+rule train_image_decoder:
+    """Case study 3's unCLIP analogue: a diffusers UNet trained to generate toyworld images from
+    one encoder's image embeddings (DDPM training, DDIM sampling), within a time budget."""
+    input:
+        embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
+        pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    output:
+        model="results/case_studies/decoder/{encoder}/model.pt",
+        log="results/case_studies/decoder/{encoder}/train_log.csv",
+    params:
+        settings=CASE_STUDIES.get("text_to_image"),
+        seed=config["seed"],
+    log:
+        "results/logs/case_studies/decoder_{encoder}.log",
+    benchmark:
+        "results/benchmarks/case_studies/decoder_{encoder}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=6000,
+        runtime=30,
+        gpu=1,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/train_image_decoder.py"
+
+
+rule text_to_image_control:
+    """Case study 3: interpolate a prompt embedding toward a reference image embedding on TextD,
+    CrossD or ImgD (w = 0…0.7), decode, and measure which attributes follow the reference."""
+    input:
+        unpack(text_to_image_inputs),
+    output:
+        measures=report(
+            "results/tables/control_measures.csv",
+            caption="../report/control.rst",
+            category="Case studies",
+        ),
+        markdown="results/tables/control_measures.md",
+        quality="results/tables/control_decoder_quality.csv",
+        figures=[
+            report(
+                f"results/figures/control_grid_{index}.png",
+                caption="../report/control.rst",
+                category="Case studies",
+            )
+            for index in range(len(CASE_STUDIES.get("text_to_image", {}).get("references", [])))
+        ],
+    params:
+        settings=CASE_STUDIES.get("text_to_image"),
+        encoder=lambda w: config["encoders"][CASE_STUDIES["text_to_image"]["encoder"]],
+        seed=config["seed"],
+    log:
+        "results/logs/case_studies/text_to_image.log",
+    benchmark:
+        "results/benchmarks/case_studies/text_to_image.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+        runtime=30,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/text_to_image_control.py"

@@ -360,6 +360,21 @@ def adversarial_inputs(wildcards):
     return inputs
 
 
+def text_to_image_inputs(wildcards):
+    """Case study 3: the decoder, the encoder (prompt embedding), raw-dimension MDS groups, the
+    embeddings (references) and the pairs (images for the attribute classifier)."""
+    encoder = CASE_STUDIES["text_to_image"]["encoder"]
+    inputs = {
+        "decoder": f"results/case_studies/decoder/{encoder}/model.pt",
+        "features": f"results/features/{encoder}/raw/{ANALYSIS_DATASET}.parquet",
+        "embeddings": f"results/embeddings/{encoder}/{ANALYSIS_DATASET}.parquet",
+        "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    }
+    if config["encoders"][encoder]["backend"] == "toy":
+        inputs["checkpoint"] = f"results/encoders/{encoder}/model.pt"
+    return inputs
+
+
 def case_study_targets():
     """The tables and figures of the configured case studies."""
     targets = []
@@ -373,4 +388,8 @@ def case_study_targets():
         ]
     if "adversarial" in CASE_STUDIES:
         targets += ["results/tables/paperA_table3.csv"]
+    if "text_to_image" in CASE_STUDIES:
+        references = CASE_STUDIES["text_to_image"]["references"]
+        targets += ["results/tables/control_measures.csv"]
+        targets += [f"results/figures/control_grid_{i}.png" for i in range(len(references))]
     return targets

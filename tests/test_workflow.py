@@ -193,6 +193,8 @@ def test_all_targets_exist(smoke_run):
     expected += ["results/monosemanticity/h/toyworld.text.parquet",
                  "results/tables/attribute_asymmetry.csv",
                  "results/figures/attribute_examples.png"]
+    expected += ["results/tables/control_measures.csv", "results/figures/control_grid_0.png",
+                 "results/case_studies/decoder/toyclip/model.pt"]
     expected += [f"results/tables/paperA_table{n}.{ext}" for n in (1, 2, 3, 6)
                  for ext in ("csv", "md")]
     for encoder in smoke["interventions"]["encoders"]:
@@ -359,6 +361,8 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         ("mono_groundtruth", ()),
         ("attribute_study", ()),
         ("adversarial_study", ()),
+        ("train_image_decoder", (("encoder", "toyclip"),)),
+        ("text_to_image_control", ()),
     ]
     intervention_jobs = [
         ("embed_edit_captions", (("dataset", "toyworld"), ("encoder", "toyclip"))),
