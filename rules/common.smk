@@ -48,6 +48,12 @@ def dataset_config(wildcards):
     return config["datasets"][name]
 
 
+def dataset_pairs(wildcards):
+    """results/data/{dataset}/pairs.parquet of a configured dataset (one line if unknown)."""
+    dataset_config(wildcards)
+    return f"results/data/{wildcards.dataset}/pairs.parquet"
+
+
 def encoder_config(wildcards):
     """The config block of the encoder a target names, or one line saying which exist."""
     name = wildcards.encoder

@@ -2,7 +2,7 @@ rule extract_embeddings:
     """Embed every pair of a dataset: results/embeddings/{encoder}/{dataset}.parquet."""
     input:
         unpack(encoder_inputs),
-        pairs="results/data/{dataset}/pairs.parquet",
+        pairs=dataset_pairs,
     output:
         embeddings="results/embeddings/{encoder}/{dataset}.parquet",
     params:

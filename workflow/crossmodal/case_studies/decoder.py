@@ -48,6 +48,7 @@ class DecoderSettings:
     layers_per_block: int = 1
     norm_num_groups: int = 8
     attention_head_dim: int = 32
+    resnet_time_scale_shift: str = "scale_shift"  # FiLM: (1 + scale)·GroupNorm(h) + shift
     batch_size: int = 64
     learning_rate: float = 2e-3
     warmup_steps: int = 100
@@ -105,12 +106,16 @@ def build_unet(settings: DecoderSettings) -> UNet2DModel:
         block_out_channels=settings.block_out_channels, down_block_types=down,
         up_block_types=up, layers_per_block=settings.layers_per_block,
         norm_num_groups=settings.norm_num_groups, attention_head_dim=settings.attention_head_dim,
-        add_attention=any(settings.attention_levels), class_embed_type="identity")
+        add_attention=any(settings.attention_levels), class_embed_type="identity",
+        resnet_time_scale_shift=settings.resnet_time_scale_shift)
 
 
 class EmbeddingDecoder(torch.nn.Module):
-    """ε̂(x_t, t, e): a UNet whose timestep embedding is shifted by MLP(√d · e); ``null_embedding``
-    (d,) stands for "no condition" (classifier-free guidance)."""
+    """ε̂(x_t, t, e): a UNet whose timestep embedding is shifted by MLP((e − μ) / σ). μ (d,) is the
+    mean training embedding and σ the RMS over dims of its standard deviations (one scalar, so the
+    map stays affine and interpolations pass through unchanged); contrastive embeddings sit in a
+    narrow cone, and without centring the condition would barely vary. ``null_embedding`` (d,),
+    initialised to μ, stands for "no condition" (classifier-free guidance)."""
 
     def __init__(self, embedding_dim: int, settings: DecoderSettings):
         super().__init__()
@@ -121,14 +126,25 @@ class EmbeddingDecoder(torch.nn.Module):
         self.condition = torch.nn.Sequential(
             torch.nn.Linear(self.embedding_dim, width), torch.nn.SiLU(),
             torch.nn.Linear(width, width))
+        self.register_buffer("embedding_mean", torch.zeros(self.embedding_dim))
+        self.register_buffer("embedding_scale", torch.tensor(1.0 / math.sqrt(embedding_dim)))
         self.null_embedding = torch.nn.Parameter(torch.zeros(self.embedding_dim))
+
+    @torch.no_grad()
+    def fit_embedding_statistics(self, embeddings: torch.Tensor) -> None:
+        """Set μ = mean of ``embeddings`` (N, d), σ = sqrt(mean_k Var_k), and the null embedding
+        to μ."""
+        self.embedding_mean.copy_(embeddings.mean(0))
+        spread = embeddings.var(0, unbiased=False).mean().sqrt() if len(embeddings) > 1 else 0.0
+        self.embedding_scale.fill_(max(float(spread), 1e-6))
+        self.null_embedding.copy_(self.embedding_mean)
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, embeddings: torch.Tensor
                 ) -> torch.Tensor:
         """Noise prediction (B, 3, S, S) for noisy images (B, 3, S, S), timesteps (B,) and
         embeddings (B, d)."""
-        shift = self.condition(embeddings * math.sqrt(self.embedding_dim))
-        return self.unet(noisy, timesteps, class_labels=shift).sample
+        standardised = (embeddings - self.embedding_mean) / self.embedding_scale
+        return self.unet(noisy, timesteps, class_labels=self.condition(standardised)).sample
 
 
 def noise_scheduler(settings: DecoderSettings) -> DDPMScheduler:
@@ -211,6 +227,7 @@ def train_decoder(images, embeddings, settings: DecoderSettings = DecoderSetting
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = EmbeddingDecoder(vectors.shape[1], settings)
+    model.fit_embedding_statistics(vectors)
     ema = copy.deepcopy(model).requires_grad_(False)
     generator = torch.Generator().manual_seed(seed)
     order_rng = np.random.default_rng(seed)
