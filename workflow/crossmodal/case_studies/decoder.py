@@ -49,6 +49,8 @@ class DecoderSettings:
     norm_num_groups: int = 8
     attention_head_dim: int = 32
     resnet_time_scale_shift: str = "scale_shift"  # FiLM: (1 + scale)·GroupNorm(h) + shift
+    spatial_channels: int = 4  # channels of the embedding's spatial map (0: none)
+    spatial_resolution: int = 8
     batch_size: int = 64
     learning_rate: float = 2e-3
     warmup_steps: int = 100
@@ -97,12 +99,14 @@ def to_uint8(pixels: torch.Tensor) -> np.ndarray:
 
 
 def build_unet(settings: DecoderSettings) -> UNet2DModel:
-    """The UNet: ``block_out_channels`` levels (self-attention where ``attention_levels``), one
-    residual block per level, and an identity class embedding of width 4·channels[0]."""
+    """The UNet: ``block_out_channels`` levels (self-attention where ``attention_levels``),
+    ``layers_per_block`` residual blocks per level, 3 + ``spatial_channels`` input channels and an
+    identity class embedding of width 4·channels[0]."""
     down = tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in settings.attention_levels)
     up = tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(settings.attention_levels))
     return UNet2DModel(
-        sample_size=settings.image_size, in_channels=3, out_channels=3,
+        sample_size=settings.image_size, in_channels=3 + settings.spatial_channels,
+        out_channels=3,
         block_out_channels=settings.block_out_channels, down_block_types=down,
         up_block_types=up, layers_per_block=settings.layers_per_block,
         norm_num_groups=settings.norm_num_groups, attention_head_dim=settings.attention_head_dim,
@@ -126,6 +130,9 @@ class EmbeddingDecoder(torch.nn.Module):
         self.condition = torch.nn.Sequential(
             torch.nn.Linear(self.embedding_dim, width), torch.nn.SiLU(),
             torch.nn.Linear(width, width))
+        resolution = settings.spatial_resolution
+        self.spatial = torch.nn.Linear(self.embedding_dim,
+                                       settings.spatial_channels * resolution * resolution)
         self.register_buffer("embedding_mean", torch.zeros(self.embedding_dim))
         self.register_buffer("embedding_scale", torch.tensor(1.0 / math.sqrt(embedding_dim)))
         self.null_embedding = torch.nn.Parameter(torch.zeros(self.embedding_dim))
@@ -144,7 +151,15 @@ class EmbeddingDecoder(torch.nn.Module):
         """Noise prediction (B, 3, S, S) for noisy images (B, 3, S, S), timesteps (B,) and
         embeddings (B, d)."""
         standardised = (embeddings - self.embedding_mean) / self.embedding_scale
-        return self.unet(noisy, timesteps, class_labels=self.condition(standardised)).sample
+        inputs = torch.cat([noisy, self.spatial_map(standardised, noisy.shape[-1])], dim=1)
+        return self.unet(inputs, timesteps, class_labels=self.condition(standardised)).sample
+
+    def spatial_map(self, standardised: torch.Tensor, size: int) -> torch.Tensor:
+        """Linear map of the standardised embedding (B, d) to (B, c, r, r), bilinearly upsampled
+        to (B, c, size, size): a direct path for *where* things go (layout) into the input."""
+        resolution = self.settings.spatial_resolution
+        coarse = self.spatial(standardised).view(len(standardised), -1, resolution, resolution)
+        return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
 
 
 def noise_scheduler(settings: DecoderSettings) -> DDPMScheduler:
