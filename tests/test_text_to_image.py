@@ -4,16 +4,21 @@ measures, the figure, and the Stable unCLIP path on tiny offline components."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from crossmodal.case_studies.decoder import DecoderSettings, load_decoder, sample, save_decoder
-from crossmodal.case_studies.decoder import train_decoder
-from crossmodal.case_studies.shape_classifier import accuracy, predict
-from crossmodal.case_studies.shape_classifier import train_attribute_classifier
+from crossmodal.case_studies.decoder import (
+    DecoderSettings,
+    load_decoder,
+    sample,
+    save_decoder,
+    train_decoder,
+)
+from crossmodal.case_studies.shape_classifier import accuracy, predict, train_attribute_classifier
 from crossmodal.case_studies.text_to_image import (
     WEIGHT_LABEL,
     classify_grid,
@@ -105,6 +110,19 @@ def test_save_load_round_trip(tiny_decoder, tmp_path):
 def test_decoder_refuses_mismatched_inputs():
     with pytest.raises(ValueError, match="embeddings"):
         train_decoder(np.zeros((3, 8, 8, 3), np.uint8), np.zeros((2, 4)), TINY)
+    with pytest.raises(ValueError, match="NaN"):
+        train_decoder(np.zeros((2, 8, 8, 3), np.uint8), np.full((2, 4), np.nan), TINY)
+
+
+def test_decoder_with_two_views_and_no_spatial_map():
+    """(V, N, d) conditions (e.g. image and caption embeddings); the standardisation is
+    fitted on all of them: μ the mean, σ = sqrt(mean_k Var_k)."""
+    settings = replace(TINY, spatial_channels=0, max_steps=1)
+    views = np.stack([np.zeros((4, 2)), np.ones((4, 2))]).astype(np.float32)
+    model, log = train_decoder(np.zeros((4, 8, 8, 3), np.uint8), views, settings)
+    assert model.spatial is None and len(log) == 1
+    assert torch.allclose(model.embedding_mean, torch.tensor([0.5, 0.5]))
+    assert torch.isclose(model.embedding_scale, torch.tensor(0.5))
 
 
 # ---------------------------------------------------------------- classifier
@@ -198,12 +216,23 @@ def tiny_tokenizer(directory):
 
 def tiny_unclip_pipeline(directory, dim: int = 16):
     """Stable unCLIP img2img from randomly initialised tiny components built from configs."""
-    from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler,
-                           StableUnCLIPImg2ImgPipeline, UNet2DConditionModel)
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableUnCLIPImg2ImgPipeline,
+        UNet2DConditionModel,
+    )
     from diffusers.pipelines.stable_diffusion.stable_unclip_image_normalizer import (
-        StableUnCLIPImageNormalizer)
-    from transformers import (CLIPImageProcessor, CLIPTextConfig, CLIPTextModel,
-                              CLIPVisionConfig, CLIPVisionModelWithProjection)
+        StableUnCLIPImageNormalizer,
+    )
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
 
     tokenizer = tiny_tokenizer(directory)
     torch.manual_seed(0)

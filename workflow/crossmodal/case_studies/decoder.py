@@ -1,9 +1,16 @@
 """A small embedding-conditioned diffusion decoder: the unCLIP idea on toyworld (DESIGN §3, §7.3).
 
-The decoder p(x | e) generates a 32×32 RGB image x from an encoder embedding e (d,). Like Stable
-unCLIP, the embedding enters the UNet through its class-embedding path: an MLP maps √d·e to the
-time-embedding width and is *added* to the timestep embedding of every residual block
-(``diffusers.UNet2DModel`` with ``class_embed_type="identity"``).
+The decoder p(x | e) generates a 32×32 RGB image x from an encoder embedding e (d,). The
+embedding is first standardised, ẽ = (e − μ) / σ (μ the mean training embedding, σ one scalar:
+contrastive embeddings sit in a narrow cone and would otherwise barely vary). It then enters a
+``diffusers.UNet2DModel`` twice:
+
+* like Stable unCLIP, through the class-embedding path: MLP(ẽ) is added to the timestep
+  embedding, which scales and shifts every residual block's GroupNorm output (FiLM,
+  ``resnet_time_scale_shift="scale_shift"``) — *what* to draw;
+* as a coarse spatial map: MLP(ẽ) reshaped to (c, r, r), bilinearly upsampled to 32×32 and
+  concatenated to the noisy image as c extra input channels — *where* to draw it. (Without it,
+  ~1000 CPU steps learn colour but hardly layout or shape.)
 
 Training (DDPM, noise prediction): x0 ∈ [-1, 1]^(3×32×32), t ~ U{0 … T−1}, ε ~ N(0, I),
 x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε, loss = w(t) ‖ε̂(x_t, t, e) − ε‖² with the min-SNR weight
@@ -14,7 +21,8 @@ of the weights is the model that is returned and sampled from.
 
 Sampling (DDIM, η = 0, ``steps`` steps, "trailing" spacing) with classifier-free guidance:
 ε̂ = ε̂(x_t, t, ∅) + g · (ε̂(x_t, t, e) − ε̂(x_t, t, ∅)). The initial noise of row i is drawn from a
-generator seeded with ``seeds[i]``, so a row's sample does not depend on the rest of the batch.
+generator seeded with ``seeds[i]``, so a row's sample does not depend on the rest of the batch
+(up to floating-point rounding of batched convolutions).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -50,7 +58,8 @@ class DecoderSettings:
     attention_head_dim: int = 32
     resnet_time_scale_shift: str = "scale_shift"  # FiLM: (1 + scale)·GroupNorm(h) + shift
     spatial_channels: int = 4  # channels of the embedding's spatial map (0: none)
-    spatial_resolution: int = 8
+    spatial_resolution: int = 16
+    spatial_hidden: int = 256
     batch_size: int = 64
     learning_rate: float = 2e-3
     warmup_steps: int = 100
@@ -114,12 +123,21 @@ def build_unet(settings: DecoderSettings) -> UNet2DModel:
         resnet_time_scale_shift=settings.resnet_time_scale_shift)
 
 
+def spatial_head(embedding_dim: int, settings: DecoderSettings) -> torch.nn.Module | None:
+    """MLP d → ``spatial_hidden`` → c·r·r (c = ``spatial_channels``, r = ``spatial_resolution``);
+    None when c = 0."""
+    if settings.spatial_channels == 0:
+        return None
+    outputs = settings.spatial_channels * settings.spatial_resolution ** 2
+    return torch.nn.Sequential(torch.nn.Linear(embedding_dim, settings.spatial_hidden),
+                               torch.nn.SiLU(), torch.nn.Linear(settings.spatial_hidden, outputs))
+
+
 class EmbeddingDecoder(torch.nn.Module):
-    """ε̂(x_t, t, e): a UNet whose timestep embedding is shifted by MLP((e − μ) / σ). μ (d,) is the
-    mean training embedding and σ the RMS over dims of its standard deviations (one scalar, so the
-    map stays affine and interpolations pass through unchanged); contrastive embeddings sit in a
-    narrow cone, and without centring the condition would barely vary. ``null_embedding`` (d,),
-    initialised to μ, stands for "no condition" (classifier-free guidance)."""
+    """ε̂(x_t, t, e) (see the module docstring): ẽ = (e − μ) / σ with μ (d,) the mean training
+    embedding and σ the RMS over dims of its standard deviations (one scalar, so the map stays
+    affine); ``condition`` = MLP(ẽ) joins the timestep embedding, ``spatial`` = MLP(ẽ) the input
+    channels. ``null_embedding`` (d,), initialised to μ, stands for "no condition"."""
 
     def __init__(self, embedding_dim: int, settings: DecoderSettings):
         super().__init__()
@@ -130,9 +148,7 @@ class EmbeddingDecoder(torch.nn.Module):
         self.condition = torch.nn.Sequential(
             torch.nn.Linear(self.embedding_dim, width), torch.nn.SiLU(),
             torch.nn.Linear(width, width))
-        resolution = settings.spatial_resolution
-        self.spatial = torch.nn.Linear(self.embedding_dim,
-                                       settings.spatial_channels * resolution * resolution)
+        self.spatial = spatial_head(self.embedding_dim, settings)
         self.register_buffer("embedding_mean", torch.zeros(self.embedding_dim))
         self.register_buffer("embedding_scale", torch.tensor(1.0 / math.sqrt(embedding_dim)))
         self.null_embedding = torch.nn.Parameter(torch.zeros(self.embedding_dim))
@@ -151,12 +167,14 @@ class EmbeddingDecoder(torch.nn.Module):
         """Noise prediction (B, 3, S, S) for noisy images (B, 3, S, S), timesteps (B,) and
         embeddings (B, d)."""
         standardised = (embeddings - self.embedding_mean) / self.embedding_scale
-        inputs = torch.cat([noisy, self.spatial_map(standardised, noisy.shape[-1])], dim=1)
+        inputs = noisy
+        if self.spatial is not None:
+            inputs = torch.cat([noisy, self.spatial_map(standardised, noisy.shape[-1])], dim=1)
         return self.unet(inputs, timesteps, class_labels=self.condition(standardised)).sample
 
     def spatial_map(self, standardised: torch.Tensor, size: int) -> torch.Tensor:
-        """Linear map of the standardised embedding (B, d) to (B, c, r, r), bilinearly upsampled
-        to (B, c, size, size): a direct path for *where* things go (layout) into the input."""
+        """MLP of the standardised embedding (B, d) to (B, c, r, r), bilinearly upsampled to
+        (B, c, size, size): a direct path for *where* things go (layout) into the input."""
         resolution = self.settings.spatial_resolution
         coarse = self.spatial(standardised).view(len(standardised), -1, resolution, resolution)
         return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
@@ -219,57 +237,87 @@ def diffusion_loss(model: EmbeddingDecoder, scheduler: DDPMScheduler, clean: tor
     return (snr_weights(scheduler, timesteps, settings.snr_gamma) * per_sample).mean()
 
 
-def _check_training_inputs(images, embeddings: np.ndarray, settings: DecoderSettings) -> None:
-    if len(images) != len(embeddings):
-        raise ValueError(f"train_decoder: {len(images)} images but {len(embeddings)} embeddings")
+def as_views(embeddings) -> torch.Tensor:
+    """Float tensor (V, N, d) of V alternative conditions per image: (N, d) becomes V = 1."""
+    vectors = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
+    return vectors[None] if vectors.ndim == 2 else vectors
+
+
+def _check_training_inputs(images, views: torch.Tensor) -> None:
+    if views.ndim != 3:
+        raise ValueError(f"train_decoder: embeddings must be (N, d) or (V, N, d), got "
+                         f"{tuple(views.shape)}")
+    if len(images) != views.shape[1]:
+        raise ValueError(f"train_decoder: {len(images)} images but {views.shape[1]} embeddings")
     if len(images) == 0:
         raise ValueError("train_decoder: no training images")
-    if not np.isfinite(embeddings).all():
+    if not torch.isfinite(views).all():
         raise ValueError("train_decoder: the embeddings contain NaN or inf")
+
+
+def shuffled_batches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Endless sorted index batches from back-to-back random permutations of range(n)."""
+    order = np.empty(0, dtype=int)
+    while True:
+        while len(order) < batch_size:
+            order = np.concatenate([order, rng.permutation(n)])
+        yield np.sort(order[:batch_size])
+        order = order[batch_size:]
+
+
+def pick_views(views: torch.Tensor, index: np.ndarray, generator: torch.Generator
+               ) -> torch.Tensor:
+    """(B, d): for each row of ``index`` the embedding of one uniformly drawn view."""
+    chosen = torch.randint(0, views.shape[0], (len(index),), generator=generator)
+    return views[chosen, torch.as_tensor(index)]
+
+
+def train_step(model: EmbeddingDecoder, optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+               step: int) -> float:
+    """One AdamW step on ``loss`` with gradient-norm clipping; refuses a non-finite loss."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"train_decoder: non-finite loss at step {step}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), model.settings.grad_clip)
+    optimizer.step()
+    return loss.item()
 
 
 def train_decoder(images, embeddings, settings: DecoderSettings = DecoderSettings(),
                   seed: int = 0, progress=None) -> tuple[EmbeddingDecoder, pd.DataFrame]:
     """Train a decoder on uint8 images (N, H, W, 3) (resized to ``settings.image_size``) and their
-    embeddings (N, d) until ``max_steps`` or ``time_budget_s``. Batches are drawn with
-    replacement-free shuffled epochs; every random choice comes from ``seed``. ``progress`` is a
-    file for a tqdm bar (None: no bar). Returns the EMA model (eval mode) and the log frame
-    (step, loss = mean weighted loss since the previous row, learning_rate, seconds)."""
-    embeddings = np.asarray(embeddings, dtype=np.float32)
-    _check_training_inputs(images, embeddings, settings)
+    embeddings: (N, d), or (V, N, d) for V alternative conditions per image (e.g. the image's and
+    its caption's embedding; one view is drawn uniformly per row and step). Runs until
+    ``max_steps`` or ``time_budget_s``; batches come from shuffled epochs; every random choice
+    comes from ``seed``. ``progress`` is a file for a tqdm bar (None: no bar). Returns the EMA
+    model (eval mode) and the log (step, loss = mean weighted loss since the previous row,
+    learning_rate, seconds)."""
+    views = as_views(embeddings)
+    _check_training_inputs(images, views)
     pixels = to_unit_range(images, settings.image_size).half()  # float16 halves the memory
-    vectors = torch.from_numpy(embeddings)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = EmbeddingDecoder(vectors.shape[1], settings)
-    model.fit_embedding_statistics(vectors)
+        model = EmbeddingDecoder(views.shape[2], settings)
+    model.fit_embedding_statistics(views.reshape(-1, views.shape[2]))
     ema = copy.deepcopy(model).requires_grad_(False)
     generator = torch.Generator().manual_seed(seed)
-    order_rng = np.random.default_rng(seed)
+    batches = shuffled_batches(len(pixels), settings.batch_size, np.random.default_rng(seed))
     scheduler = noise_scheduler(settings)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
-    rows, losses, order = [], [], np.empty(0, dtype=int)
-    start = time.perf_counter()
+    rows, losses, start = [], [], time.perf_counter()
     bar = tqdm(total=settings.max_steps, desc="train decoder", file=progress,
                disable=progress is None, mininterval=10)
     model.train()
-    for step in range(settings.max_steps):
-        if len(order) < settings.batch_size:
-            order = np.concatenate([order, order_rng.permutation(len(pixels))])
-        index, order = np.sort(order[:settings.batch_size]), order[settings.batch_size:]
+    for step, index in zip(range(settings.max_steps), batches):
         learning_rate = settings.learning_rate * learning_rate_factor(step, settings.warmup_steps)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
-        loss = diffusion_loss(model, scheduler, pixels[index].float(), vectors[index], generator)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"train_decoder: non-finite loss at step {step}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
-        optimizer.step()
+        loss = diffusion_loss(model, scheduler, pixels[index].float(),
+                              pick_views(views, index, generator), generator)
+        losses.append(train_step(model, optimizer, loss, step))
         update_ema(ema, model, settings.ema_decay, step)
-        losses.append(loss.item())
         bar.update(1)
         elapsed = time.perf_counter() - start
         done = elapsed >= settings.time_budget_s or step + 1 == settings.max_steps
