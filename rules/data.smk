@@ -44,3 +44,96 @@ rule fashioniq_data:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/fashioniq_data.py"
+
+
+rule webdataset_data:
+    """Index webdataset tar shards (img2dataset: {key}.jpg/.txt/.json) into pairs: one row per
+    usable sample, the image referenced by shard path and tar member."""
+    output:
+        pairs="results/data/{dataset}/pairs.parquet",
+    wildcard_constraints:
+        dataset=datasets_of_kind("webdataset"),
+    params:
+        dataset=dataset_config,
+        seed=config["seed"],
+    log:
+        "results/logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/webdataset_data.py"
+
+
+rule coco_data:
+    """COCO captions 2017 as pairs, one per caption, with the image's category labels."""
+    output:
+        pairs="results/data/{dataset}/pairs.parquet",
+    wildcard_constraints:
+        dataset=datasets_of_kind("coco"),
+    params:
+        dataset=dataset_config,
+        seed=config["seed"],
+    log:
+        "results/logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/coco_data.py"
+
+
+rule imagefolder_data:
+    """ImageNet-style class folders as pairs: caption = a class prompt, label = the class."""
+    output:
+        pairs="results/data/{dataset}/pairs.parquet",
+    wildcard_constraints:
+        dataset=datasets_of_kind("imagefolder"),
+    params:
+        dataset=dataset_config,
+        seed=config["seed"],
+    log:
+        "results/logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/imagefolder_data.py"
+
+
+rule table_data:
+    """A CSV/parquet table of (image path, caption, extra label columns) as pairs."""
+    output:
+        pairs="results/data/{dataset}/pairs.parquet",
+    wildcard_constraints:
+        dataset=datasets_of_kind("table"),
+    params:
+        dataset=dataset_config,
+        seed=config["seed"],
+    log:
+        "results/logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/table_data.py"

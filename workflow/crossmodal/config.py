@@ -45,11 +45,25 @@ def reference_errors(config: Mapping) -> list[str]:
         if dataset is not None and dataset not in datasets:
             errors.append(f"config error at 'encoders.{name}.train_dataset': {dataset!r} is not "
                           f"a configured dataset; choose one of {datasets}")
+    errors += dataset_errors(config)
     evaluation = config["evaluation"]["dataset"]
     if evaluation not in datasets:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
     return errors + dictionary_reference_errors(config, datasets)
+
+
+def dataset_errors(config: Mapping) -> list[str]:
+    """What the schema cannot say clearly: a webdataset names its shards exactly one way."""
+    errors = []
+    for name, block in config["datasets"].items():
+        if block["kind"] != "webdataset":
+            continue
+        if ("shards" in block) == ("splits" in block) or ("splits" in block and "split" in block):
+            errors.append(f"config error at 'datasets.{name}': a webdataset needs either "
+                          "'shards' (and optionally 'split') or 'splits' (split name → shards); "
+                          "give one of them")
+    return errors
 
 
 def dictionary_reference_errors(config: Mapping, datasets: list[str]) -> list[str]:
@@ -192,4 +206,9 @@ def case_study_reference_errors(config: Mapping) -> list[str]:
         if f"{encoder}/raw" not in trained:
             errors.append(f"config error at 'case_studies.adversarial.encoder': {encoder!r} needs "
                           f"'raw' (architecture identity) in dictionary_targets.{encoder}")
+        typed, asked = studies["adversarial"].get("typed"), studies["adversarial"]["instructions"]
+        if typed is not None and len(typed) != len(asked):
+            errors.append(f"config error at 'case_studies.adversarial.typed': {len(typed)} texts "
+                          f"for {len(asked)} instructions; give one contrast-image text per "
+                          "instruction")
     return errors

@@ -4,21 +4,28 @@ Embeddings are stored one row per pair, ``image`` and ``text`` as ``FixedSizeLis
 next to the pair's metadata columns; the encoder's description (name, pretrained tag,
 normalisation, d) lives in the schema metadata under ``crossmodal``. Every write goes to a
 temporary file that is renamed into place, so readers never see a partial artifact.
+:class:`EmbeddingsWriter` writes the same format batch by batch (row groups of at most
+``row_group_rows`` rows), for datasets whose images do not fit in memory.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crossmodal.atomic import atomic_path
+from crossmodal.atomic import atomic_path, temporary_sibling
+
+if TYPE_CHECKING:  # typing.Self is Python ≥ 3.11
+    from typing import Self
 
 METADATA_KEY = b"crossmodal"
 
@@ -109,6 +116,86 @@ def write_embeddings(path: str | Path, pairs: pd.DataFrame, image: np.ndarray, t
     table = table.append_column("image", vectors_to_arrow(image))
     table = table.append_column("text", vectors_to_arrow(text))
     write_table(table, path, {**metadata, "dim": str(image.shape[1])})
+
+
+class EmbeddingsWriter:
+    """Write an embeddings parquet incrementally, in the format of :func:`write_embeddings`.
+
+    Use as a context manager; :meth:`write` takes one batch of pair metadata (a pandas frame or
+    an arrow table with the same columns every time) and its (b, d) ``image`` / ``text``
+    vectors. The schema (the first batch's columns + ``image``, ``text`` as
+    ``FixedSizeList<float32>[d]``) and the ``crossmodal`` metadata (``metadata`` + ``dim``) are
+    fixed by the first batch. Rows are buffered into row groups of ``row_group_rows``; the file
+    appears at ``path`` (renamed from a temporary sibling) only when the block exits without an
+    exception; otherwise nothing is left behind.
+    """
+
+    def __init__(self, path: str | Path, metadata: Mapping[str, str],
+                 row_group_rows: int = 16384) -> None:
+        self.path, self.metadata = Path(path), dict(metadata)
+        self.row_group_rows = row_group_rows
+        self.rows = 0
+        self._schema: pa.Schema | None = None
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+
+    def __enter__(self) -> Self:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = temporary_sibling(self.path)
+        return self
+
+    def _table(self, pairs, image: np.ndarray, text: np.ndarray) -> pa.Table:
+        if image.shape != text.shape or len(pairs) != len(image) or image.ndim != 2:
+            raise ArtifactError(f"{self.path}: {len(pairs)} pairs, image {image.shape}, text "
+                                f"{text.shape} — shapes must agree")
+        table = (pairs if isinstance(pairs, pa.Table)
+                 else pa.Table.from_pandas(pairs.reset_index(drop=True), preserve_index=False))
+        if self._schema is None and b"pandas" not in (table.schema.metadata or {}):
+            # the pandas metadata write_embeddings stores (same dtypes on reading back)
+            table = table.replace_schema_metadata(
+                pa.Schema.from_pandas(table.to_pandas(), preserve_index=False).metadata)
+        table = table.append_column("image", vectors_to_arrow(image))
+        return table.append_column("text", vectors_to_arrow(text))
+
+    def write(self, pairs: pd.DataFrame | pa.Table, image: np.ndarray, text: np.ndarray):
+        """Append one batch of rows."""
+        table = self._table(pairs, image, text)
+        if self._schema is None:
+            self._schema = _with_metadata(table, {**self.metadata,
+                                                  "dim": str(image.shape[1])}).schema
+            self._writer = pq.ParquetWriter(self._tmp, self._schema, compression="zstd")
+        elif table.schema.field("image").type != self._schema.field("image").type:
+            raise ArtifactError(f"{self.path}: a batch of dimension {image.shape[1]} after "
+                                f"{self._schema.field('image').type}; the encoder changed")
+        self._pending.append(table.cast(self._schema))
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.concat_tables(self._pending),
+                                     row_group_size=self.row_group_rows)
+        self._pending, self._pending_rows = [], 0
+
+    def _finish(self) -> None:
+        if self._writer is None:
+            raise ArtifactError(f"{self.path}: no rows to write; the dataset is empty")
+        self._flush()
+        self._writer.close()
+        self._writer = None
+        os.replace(self._tmp, self.path)
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if error is None:
+                self._finish()
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+            self._tmp.unlink(missing_ok=True)
 
 
 def read_embeddings(path: str | Path, pair_columns: Sequence[str] | None = None) -> Embeddings:

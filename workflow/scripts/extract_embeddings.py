@@ -1,29 +1,36 @@
-"""Rule extract_embeddings: embed every pair of a dataset with one encoder."""
+"""Rule extract_embeddings: embed every pair of a dataset with one encoder, streaming.
 
-import time
+The pairs file is read a few batches at a time; images (inline bytes, files or tar members)
+are decoded on a background thread and the embeddings written in row groups, so memory stays
+bounded whatever the dataset's size. Throughput goes to the rule's log.
+"""
+
+import logging
 
 from crossmodal import runtime
+from crossmodal.data import PairsFile
 from crossmodal.encoders import load_encoder
-from crossmodal.extract import embed_pairs
-from crossmodal.store import read_frame, write_embeddings
+from crossmodal.extract import ExtractionStats, embed_batches, loader_threads
+from crossmodal.store import EmbeddingsWriter
 
 
 def main(snakemake):
     runtime.configure(snakemake.threads, snakemake.params.seed)
+    logging.basicConfig(stream=runtime.log_stream(), level=logging.WARNING)
+    logging.getLogger("crossmodal").setLevel(logging.INFO)  # dropped pairs, not hub chatter
     checkpoint = snakemake.input.get("checkpoint")
     encoder = load_encoder(snakemake.params.encoder, checkpoint).to(runtime.device())
-    pairs = read_frame(snakemake.input.pairs)
-    start = time.perf_counter()
-    image, text = embed_pairs(encoder, list(pairs["image"]), list(pairs["caption"]),
-                              list(pairs["pair_id"]), snakemake.params.batch_size,
-                              progress_file=runtime.log_stream())
-    seconds = time.perf_counter() - start
-    print(f"embedded {len(pairs)} pairs in {seconds:.1f} s ({len(pairs) / seconds:.0f} pairs/s)",
-          file=runtime.log_stream())
+    pairs = PairsFile(snakemake.input.pairs)
     metadata = {**encoder.describe(), "encoder": snakemake.wildcards.encoder,
                 "dataset": snakemake.wildcards.dataset}
-    write_embeddings(snakemake.output.embeddings, pairs.drop(columns=["image"]), image, text,
-                     metadata)
+    stats = ExtractionStats()
+    with EmbeddingsWriter(snakemake.output.embeddings, metadata) as writer:
+        for batch in embed_batches(encoder, pairs.batches(snakemake.params.batch_size),
+                                   workers=loader_threads(min(snakemake.threads, runtime.cpu_count())),
+                                   progress_file=runtime.log_stream(), total=pairs.num_rows,
+                                   stats=stats):
+            writer.write(batch.meta, batch.image, batch.text)
+    print(stats.summary(), file=runtime.log_stream())
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

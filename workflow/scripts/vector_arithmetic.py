@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 
 from crossmodal import runtime
+from crossmodal.data.source import image_columns, open_images
 from crossmodal.dictionaries.checkpoint import load_dictionary
 from crossmodal.geometry.intervention import reconstructions
-from crossmodal.images import decode_image
 from crossmodal.interventions.arithmetic import (
     QUERY_LABELS,
     arithmetic_measures,
@@ -40,8 +40,9 @@ def example_figure(edits, queries, targets, pairs_path, path) -> None:
         title = f"top-1 of {QUERY_LABELS[kind].split(' =')[0]}\n(target rank {ranks[row] + 1})"
         panels_ids.append((title, edits.iloc[best]["target_pair_id"]))
     ids = [pair_id for _, pair_id in panels_ids]
-    images = read_frame(pairs_path, ["pair_id", "image"]).set_index("pair_id").loc[ids, "image"]
-    panels = [(title, decode_image(data)) for (title, _), data in zip(panels_ids, images)]
+    pairs = read_frame(pairs_path, ["pair_id", *image_columns(pairs_path)])
+    images = open_images(pairs.set_index("pair_id").loc[ids])
+    panels = [(title, image) for (title, _), image in zip(panels_ids, images)]
     plot_arithmetic_example(panels, edit["relative_caption"], path)
 
 

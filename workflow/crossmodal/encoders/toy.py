@@ -55,6 +55,7 @@ class ToyEncoder(Encoder):
         self.name = state["name"]
         self.pretrained = str(checkpoint)
         self.dim = int(state["model_config"]["embed_dim"])
+        self.image_size = int(state["model_config"]["vision_cfg"]["image_size"])
 
     def to(self, device):
         super().to(device)
@@ -62,8 +63,13 @@ class ToyEncoder(Encoder):
         return self
 
     def prepare_images(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        return to_pixels(np.stack([np.asarray(image.convert("RGB")) for image in images]),
-                         self.mean, self.std)
+        """Normalised pixels (b, 3, S, S); images of another size are resized (bicubic) to the
+        S×S the tower was trained on."""
+        size = (self.image_size, self.image_size)
+        arrays = [np.asarray(image.convert("RGB") if image.size == size
+                             else image.convert("RGB").resize(size, Image.BICUBIC))
+                  for image in images]
+        return to_pixels(np.stack(arrays), self.mean, self.std)
 
     def prepare_texts(self, texts: Sequence[str]) -> torch.Tensor:
         return self.tokenizer(list(texts))
