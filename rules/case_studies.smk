@@ -49,6 +49,30 @@ rule attribute_study:
         "../workflow/scripts/attribute_study.py"
 
 
+rule attribute_labels:
+    """Case study 1 on real data: label every image of a dataset with the binary attribute by an
+    offline transformers image classifier (paper A: a gender ViT; confident = p ≥ threshold)."""
+    input:
+        pairs="results/data/{dataset}/pairs.parquet",
+    output:
+        labels="results/data/{dataset}/attribute_labels.parquet",
+    params:
+        labeller=lambda w: CASE_STUDIES["attribute"]["labeller"],
+    log:
+        "results/logs/data/{dataset}_attribute_labels.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}_attribute_labels.tsv"
+    threads: HEAVY_THREADS
+    resources:
+        mem_mb=8000,
+        runtime=120,
+        gpu=1,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/attribute_labels.py"
+
+
 rule adversarial_study:
     """Case study 2: typographic attack on benign images and the defence restricted to ImgD,
     TextD, CrossD or random raw dimensions; the encoder itself judges success (paper A table 3)."""
@@ -106,6 +130,31 @@ rule train_image_decoder:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/train_image_decoder.py"
+
+
+rule train_attribute_judge:
+    """Case study 3's judge: a CNN reading shape, colour and background texture off images,
+    trained on rendered toyworld images (the decoder's 32-px preprocessing)."""
+    input:
+        pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+    output:
+        model="results/case_studies/judge/model.pt",
+        quality="results/tables/control_judge_quality.csv",
+    params:
+        settings=CASE_STUDIES.get("text_to_image", {}).get("judge"),
+        seed=config["seed"],
+    log:
+        "results/logs/case_studies/judge.log",
+    benchmark:
+        "results/benchmarks/case_studies/judge.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/train_attribute_judge.py"
 
 
 rule text_to_image_control:

@@ -345,12 +345,15 @@ CASE_STUDIES = config.get("case_studies", {})
 def attribute_inputs(wildcards):
     """Case study 1's Multimodal SAE, its features, embeddings and the pairs (figure 7)."""
     encoder, method = CASE_STUDIES["attribute"]["model"].split("/")
-    return {
+    inputs = {
         "model": f"results/dictionaries/{encoder}/{method}/model.pt",
         "features": f"results/features/{encoder}/{method}/{ANALYSIS_DATASET}.parquet",
         "embeddings": f"results/embeddings/{encoder}/{ANALYSIS_DATASET}.parquet",
         "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
     }
+    if "labeller" in CASE_STUDIES["attribute"]:  # real data: labels from an image classifier
+        inputs["labels"] = f"results/data/{ANALYSIS_DATASET}/attribute_labels.parquet"
+    return inputs
 
 
 def adversarial_inputs(wildcards):
@@ -372,6 +375,7 @@ def text_to_image_inputs(wildcards):
     encoder = CASE_STUDIES["text_to_image"]["encoder"]
     inputs = {
         "decoder": f"results/case_studies/decoder/{encoder}/model.pt",
+        "judge": "results/case_studies/judge/model.pt",
         "features": f"results/features/{encoder}/raw/{ANALYSIS_DATASET}.parquet",
         "embeddings": f"results/embeddings/{encoder}/{ANALYSIS_DATASET}.parquet",
         "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",

@@ -18,7 +18,13 @@ from crossmodal.case_studies.decoder import (
     save_decoder,
     train_decoder,
 )
-from crossmodal.case_studies.shape_classifier import accuracy, predict, train_attribute_classifier
+from crossmodal.case_studies.shape_classifier import (
+    accuracy,
+    load_classifier,
+    predict,
+    save_classifier,
+    train_attribute_classifier,
+)
 from crossmodal.case_studies.text_to_image import (
     WEIGHT_LABEL,
     classify_grid,
@@ -140,13 +146,18 @@ def separable_images(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarra
     return images, labels
 
 
-def test_classifier_learns_separable_task():
+def test_classifier_learns_separable_task(tmp_path):
     images, labels = separable_images(160, seed=0)
     model = train_attribute_classifier(images, labels, seed=0, epochs=4, batch_size=32,
                                        image_size=16, width=8)
     test_images, test_labels = separable_images(60, seed=1)
-    scores = accuracy(predict(model, test_images), test_labels)
+    predictions = predict(model, test_images)
+    scores = accuracy(predictions, test_labels)
     assert scores["side"] >= 0.95 and scores["hue"] >= 0.95
+    save_classifier(tmp_path / "judge.pt", model, {"epochs": 4})
+    loaded, facts = load_classifier(tmp_path / "judge.pt")
+    assert facts["epochs"] == 4 and loaded.classes == model.classes
+    assert all(np.array_equal(predict(loaded, test_images)[h], predictions[h]) for h in labels)
 
 
 # ---------------------------------------------------------------- measures and figure

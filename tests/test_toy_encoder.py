@@ -9,6 +9,7 @@ from crossmodal.encoders.toy import ToyEncoder, save_checkpoint
 from crossmodal.encoders.toy_model import create_toy_clip, toy_model_config
 from crossmodal.encoders.toy_training import (
     TrainingConfig,
+    batch_order,
     cosine_schedule,
     pixel_statistics,
     train_toy_clip,
@@ -68,6 +69,9 @@ def test_checkpoint_reloads_to_the_same_embeddings(small_world, tmp_path):
     assert torch.allclose(encoder.encode_texts(captions), expected_text, atol=1e-6)
     assert torch.allclose(encoder.encode_images(images), expected_image, atol=1e-5)
     assert encoder.dim == 16 and encoder.describe()["dim"] == "16"
+    # a real dataset's image of another size is resized to the tower's input, not refused
+    larger = images[0].resize((2 * images[0].width, 2 * images[0].height))
+    assert encoder.prepare_images([larger]).shape == encoder.prepare_images(images[:1]).shape
 
 
 def test_missing_checkpoint_names_the_file_and_the_fix(tmp_path):
@@ -90,3 +94,26 @@ def test_pixel_statistics_by_hand():
     images[1] = 255
     mean, std = pixel_statistics(images)
     assert mean == pytest.approx([0.5] * 3) and std == pytest.approx([0.5] * 3)
+
+
+def test_minimal_pair_batches_differ_in_one_family_per_run():
+    # 60 random base scenes of three 10-valued families, and for every base 4 variants per
+    # family that change only that family: neighbours in a minimal-pair order mostly agree on
+    # two of the three families, neighbours in a random order almost never do
+    rng = np.random.default_rng(0)
+    bases = rng.integers(0, 10, size=(60, 3))
+    codes = np.concatenate([np.where(np.arange(3) == family, rng.integers(0, 10, (4, 1)), base)
+                            for base in bases for family in range(3)])
+
+    def neighbours_agreeing(order):
+        return np.mean((codes[order[1:]] == codes[order[:-1]]).sum(1) >= 2)
+
+    order = batch_order(len(codes), codes, 4, np.random.default_rng(3))
+    assert sorted(order.tolist()) == list(range(len(codes)))
+    assert neighbours_agreeing(order) > 0.5
+    assert neighbours_agreeing(np.random.default_rng(3).permutation(len(codes))) < 0.1
+
+
+def test_plain_batches_are_the_seeded_permutation():
+    order = batch_order(10, None, 1, np.random.default_rng(5))
+    assert order.tolist() == np.random.default_rng(5).permutation(10).tolist()

@@ -362,6 +362,7 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         ("attribute_study", ()),
         ("adversarial_study", ()),
         ("train_image_decoder", (("encoder", "toyclip"),)),
+        ("train_attribute_judge", ()),
         ("text_to_image_control", ()),
     ]
     intervention_jobs = [

@@ -111,6 +111,9 @@ def test_attribute_cue_rates_match_the_config():
         rows = table[(table["split"] == "train") & (table["attribute"] == cls)]
         assert rows["cue_image"].mean() == pytest.approx(rates["image"], abs=0.04)
         assert rows["cue_text"].mean() == pytest.approx(rates["text"], abs=0.04)
+        # comonotone coupling: the weaker modality's cue implies the stronger one's
+        weaker, stronger = sorted(("image", "text"), key=lambda m: rates[m])
+        assert rows.loc[rows[f"cue_{weaker}"], f"cue_{stronger}"].all()
 
 
 def test_indicator_columns_match_the_categorical_columns(small_world):

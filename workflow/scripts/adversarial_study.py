@@ -4,6 +4,7 @@ import dataclasses
 
 from crossmodal import runtime
 from crossmodal.case_studies.adversarial import (
+    FRIENDLY_TEXT,
     AdversarialSettings,
     adversarial_study,
     adversarial_table,
@@ -27,11 +28,12 @@ def main(snakemake):
                                 runs=settings["runs"], seed=seed,
                                 attack_steps=settings["attack_steps"],
                                 defence_steps=settings["defence_steps"],
-                                epsilon=settings["epsilon"], defence_epsilon=settings["epsilon"])
+                                epsilon=settings["epsilon"], defence_epsilon=settings["epsilon"],
+                                friendly_text=settings.get("friendly_text", FRIENDLY_TEXT))
     print(dataclasses.asdict(knobs), file=runtime.log_stream())
     frame = adversarial_study(encoder, groups, settings["instructions"],
                               settings["benign_texts"], benign_images, knobs,
-                              progress_file=runtime.log_stream())
+                              progress_file=runtime.log_stream(), typed=settings.get("typed"))
     write_table(frame, snakemake.output.runs)
     write_table(adversarial_table(frame).reset_index(), snakemake.output.table,
                 snakemake.output.markdown)

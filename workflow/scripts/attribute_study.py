@@ -9,6 +9,7 @@ from crossmodal.case_studies.attribute import (
     asymmetry_verdict,
     attribute_study,
     bucket_words,
+    class_roles,
     decode_without,
     share_buckets,
     table1,
@@ -21,6 +22,17 @@ from crossmodal.images import decode_image
 from crossmodal.report.case_study_figures import plot_share_examples
 from crossmodal.report.tables import write_table
 from crossmodal.store import read_embeddings, read_frame
+
+
+def with_classifier_labels(embeddings, labels_path, label):
+    """Real data: keep the pairs the image classifier labelled, with its class as ``label`` and
+    its confidence as the reference flag of both modalities (paper A appendix A.4.1)."""
+    labels = read_frame(labels_path).set_index("pair_id")
+    kept = embeddings.subset(embeddings.pairs["pair_id"].isin(labels.index).to_numpy())
+    rows = labels.loc[kept.pairs["pair_id"]]
+    kept.pairs[label] = rows["attribute"].to_numpy()
+    kept.pairs["confident"] = rows["confident"].to_numpy(dtype=bool)
+    return kept
 
 
 def modality_data(model, train, evaluated, modality, settings):
@@ -57,6 +69,9 @@ def main(snakemake):
     features = read_frame(snakemake.input.features, ["mds_group", "energy"])
     groups, energy = features["mds_group"].to_numpy(), features["energy"].to_numpy()
     embeddings = read_embeddings(snakemake.input.embeddings)
+    labels = snakemake.input.get("labels")  # real data: the image classifier's labels
+    if labels:
+        embeddings = with_classifier_labels(embeddings, labels, settings["label"])
     train = embeddings.split("train").subsample(settings["train_pairs"], seed)
     evaluated = embeddings.split(settings["split"])
     data = {m: modality_data(model, train, evaluated, m, settings) for m in ("image", "text")}
@@ -66,11 +81,12 @@ def main(snakemake):
     second = table2(drops, classes, settings.get("paper_classes"))
     write_table(table1(drops), snakemake.output.table1, snakemake.output.table1_md)
     write_table(second, snakemake.output.table2, snakemake.output.table2_md)
-    verdict = asymmetry_verdict(second, snakemake.params.cues)
+    cues = snakemake.params.cues
+    verdict = asymmetry_verdict(second, cues, settings.get("paper_classes"))
     print(verdict.to_string(), file=runtime.log_stream())
     write_table(verdict, snakemake.output.verdict)
-    text_class = next(c for c in classes if snakemake.params.cues[c]["text"]
-                      > snakemake.params.cues[c]["image"])
+    roles = class_roles(classes, cues, settings.get("paper_classes"))
+    text_class, image_class = roles["text"], roles["image"]
     chosen = data["text"].labels == text_class
     shares = top_group_share(data["text"].codes[chosen], groups, "TextD", settings["top"])
     buckets = share_buckets(shares, settings["buckets"])
@@ -78,7 +94,6 @@ def main(snakemake):
                          settings["removed_words"])
     write_table(words.assign(**{"class": text_class}), snakemake.output.table6,
                 snakemake.output.table6_md)
-    image_class = next(c for c in classes if c != text_class)
     figure7(data["image"], evaluated, groups, settings, snakemake.input.pairs,
             snakemake.output.figure, image_class)
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.case_studies.decoder import load_decoder, sample
-from crossmodal.case_studies.shape_classifier import accuracy, predict, train_attribute_classifier
+from crossmodal.case_studies.shape_classifier import accuracy, load_classifier, predict
 from crossmodal.case_studies.text_to_image import (
     ATTRIBUTES,
     classify_grid,
@@ -24,11 +24,19 @@ from crossmodal.store import read_embeddings, read_frame
 
 
 def labelled_images(pairs, embeddings, split, n, seed):
-    """uint8 images, attribute labels and image embeddings of n pairs of one split."""
+    """uint8 images, attribute labels and the chosen pairs' embeddings of n pairs of a split."""
     chosen = embeddings.split(split).subsample(n, seed)
     rows = pairs.loc[chosen.pairs["pair_id"]]
     labels = {a: rows[a].astype(str).to_numpy() for a in ATTRIBUTES}
-    return decode_to_array(list(rows["image"])), labels, chosen.image
+    return decode_to_array(list(rows["image"])), labels, chosen
+
+
+def decoder_agreement(decoder, classifier, vectors, labels, settings, seed, modality):
+    """Share of samples decoded from ``vectors`` whose judged attributes equal the labels."""
+    samples = sample(decoder, vectors, seed=seed, steps=settings["steps"],
+                     guidance=settings["guidance"])
+    return {f"decoder_{a}_agreement_{modality}": v
+            for a, v in accuracy(predict(classifier, samples), labels).items()}
 
 
 def reference_of(embeddings, pairs, wanted: dict):
@@ -49,19 +57,15 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     pairs = read_frame(snakemake.input.pairs).set_index("pair_id")
     embeddings = read_embeddings(snakemake.input.embeddings, [])
-    images, labels, _ = labelled_images(pairs, embeddings, "train", settings["classifier_pairs"],
-                                        seed)
-    classifier = train_attribute_classifier(images, labels, seed=seed,
-                                            epochs=settings["classifier_epochs"])
-    test_images, test_labels, test_embeddings = labelled_images(
+    classifier, _ = load_classifier(snakemake.input.judge)
+    test_images, test_labels, checked = labelled_images(
         pairs, embeddings, "test", settings["check_pairs"], seed)
     quality = {f"classifier_{a}": v for a, v in
                accuracy(predict(classifier, test_images), test_labels).items()}
     decoder, _ = load_decoder(snakemake.input.decoder)
-    samples = sample(decoder, test_embeddings, seed=seed, steps=settings["steps"],
-                     guidance=settings["guidance"])
-    quality.update({f"decoder_{a}_agreement": v for a, v in
-                    accuracy(predict(classifier, samples), test_labels).items()})
+    for modality in ("image", "text"):
+        quality.update(decoder_agreement(decoder, classifier, getattr(checked, modality),
+                                         test_labels, settings, seed, modality))
     print(quality, file=runtime.log_stream())
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     prompt = embed_texts(encoder, [settings["prompt"]])[0]

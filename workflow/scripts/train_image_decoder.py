@@ -17,7 +17,10 @@ def main(snakemake):
     train = train.subsample(settings["train_pairs"], seed)
     images = read_frame(snakemake.input.pairs, ["pair_id", "image"]).set_index("pair_id")
     pixels = decode_to_array(list(images.loc[train.pairs["pair_id"], "image"]))
-    model, log = train_decoder(pixels, train.image.astype(np.float32),
+    # Both views of a pair condition the decoder on its image, so a caption's (prompt's)
+    # embedding decodes in distribution too, across the modality gap (case study 3 decodes T).
+    views = np.stack([train.image, train.text]).astype(np.float32)
+    model, log = train_decoder(pixels, views,
                                settings_from_dict(settings["decoder"]), seed,
                                progress=runtime.log_stream())
     print(f"trained {int(log['step'].max())} steps in {log['seconds'].max():.0f} s",

@@ -3,7 +3,10 @@ attacks, following Shayegani et al.'s "Jailbreak in pieces" set-up (DESIGN §7).
 
 Procedure, per run (seed) and per harmful instruction t_i:
 
-1. **Contrast image** c_i: t_i typed in black on a white square (``contrast_image``).
+1. **Contrast image** c_i: t_i typed in black on a white square (``contrast_image``). What is
+   typed may differ from what the victim is asked (``typed``): the paper types the request
+   itself; on toyworld the contrast image carries the harmful *word* the encoder learned to read
+   and the victim's text is its caption phrase (``with the word " bomb "``).
 2. **Attack**: a benign image b_i (3, H, W) in [0, 1] is optimised by PGD so that its image
    embedding matches the contrast image's: x_adv = argmin ‖E(x) − E(c_i)‖₂ over
    ‖x − b_i‖∞ ≤ ε, x ∈ [0, 1]³ˣᴴˣᵂ (``attack``).
@@ -490,19 +493,24 @@ def _check_groups(encoder: Encoder, groups) -> np.ndarray:
 
 
 def _study_inputs(encoder: Encoder, instructions: Sequence[str],
-                  benign_images: Sequence[Image.Image], settings: AdversarialSettings
-                  ) -> dict[str, object]:
+                  benign_images: Sequence[Image.Image], settings: AdversarialSettings,
+                  typed: Sequence[str] | None = None) -> dict[str, object]:
     """Fixed across runs: the instructions used (first n), benign pixels (N, 3, H, W) (image
-    i mod len), contrast embeddings (N, d) and the friendly reference embedding (d,)."""
+    i mod len), contrast embeddings (N, d) of the typed texts (default: the instructions) and the
+    friendly reference embedding (d,)."""
     if not instructions or not benign_images:
         raise ValueError("the adversarial study needs at least one instruction and one benign "
                          "image")
+    typed = list(instructions if typed is None else typed)
+    if len(typed) != len(instructions):
+        raise ValueError(f"the adversarial study got {len(typed)} typed texts for "
+                         f"{len(instructions)} instructions; give one per instruction")
     size = settings.image_size or encoder_image_size(encoder)
     used = list(instructions[: settings.n_instructions])
     benign = unit_pixels([benign_images[i % len(benign_images)] for i in range(len(used))], size)
     with torch.inference_mode():
-        contrast = image_features(encoder, unit_pixels([contrast_image(t, size) for t in used],
-                                                       size))
+        contrast = image_features(encoder, unit_pixels(
+            [contrast_image(t, size) for t in typed[: len(used)]], size))
         reference = image_features(encoder, unit_pixels(
             [friendly_image(settings.friendly_text, size)], size))[0]
     return {"instructions": used, "benign": benign, "contrast": contrast, "reference": reference}
@@ -546,21 +554,23 @@ def adversarial_study(encoder: Encoder, groups, instructions: Sequence[str],
                       benign_texts: Sequence[str], benign_images: Sequence[Image.Image],
                       settings: AdversarialSettings = AdversarialSettings(),
                       seeds: Sequence[int] | None = None, victim=None,
-                      progress_file: TextIO | None = None) -> pd.DataFrame:
+                      progress_file: TextIO | None = None,
+                      typed: Sequence[str] | None = None) -> pd.DataFrame:
     """Paper A table 3 on ``encoder``. For each run (``seeds``, default ``settings.seeds()``):
     attack each of the first ``n_instructions`` instructions once (benign image i mod len),
     defend with "random" / "ImgD" / "TextD" / "CrossD" latents (``study_latents``), and measure
     the success rate of the clean image ("benign"), the attack ("none") and every defence with
     ``victim`` (default ``EmbeddingVictim`` over ``benign_texts``).
 
-    ``groups`` (d,): "ImgD" / "TextD" / "CrossD" / "dead" per raw embedding dimension.
+    ``groups`` (d,): "ImgD" / "TextD" / "CrossD" / "dead" per raw embedding dimension;
+    ``typed`` (one per instruction, default the instructions): the texts of the contrast images.
     Returns a long frame: run, seed, defence, n_latents, instructions, success_rate."""
     groups = _check_groups(encoder, groups)
     encoder.model.eval()
     seeds = settings.seeds() if seeds is None else list(seeds)
     victim = victim or EmbeddingVictim(encoder, benign_texts, settings.augmentations,
                                        settings.augmentation)
-    inputs = _study_inputs(encoder, instructions, benign_images, settings)
+    inputs = _study_inputs(encoder, instructions, benign_images, settings, typed)
     rows = []
     bar = tqdm(total=len(seeds), desc="adversarial study", unit="run",
                file=progress_file or sys.stderr, mininterval=10)

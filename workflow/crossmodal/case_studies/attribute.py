@@ -169,16 +169,42 @@ def expected_modality(cues: Mapping[str, Mapping[str, float]]) -> dict[str, str]
             for label, cue in cues.items()}
 
 
-def asymmetry_verdict(second: pd.DataFrame, cues: Mapping[str, Mapping[str, float]]
-                      ) -> pd.DataFrame:
+def class_roles(classes: Sequence[str], cues: Mapping[str, Mapping[str, float]] | None = None,
+                paper_classes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Which class figure 7 shows ("image": its images ordered by ImgD share) and which table 6
+    reads ("text": its captions bucketed by TextD share). With toyworld's configured ``cues``:
+    the class whose image cue is the stronger, and the other. Otherwise by the paper's roles
+    through ``paper_classes`` (female → image, male → text), else the classes in order."""
+    if cues:
+        image = max(classes, key=lambda c: cues[c]["image"] - cues[c]["text"])
+    elif paper_classes and "female" in paper_classes.values():
+        image = next(c for c in classes if paper_classes.get(c) == "female")
+    else:
+        image = classes[0]
+    return {"image": image, "text": next(c for c in classes if c != image)}
+
+
+PAPER_MODALITY = {"female": "image", "male": "text"}  # paper A table 2's finding
+
+
+def asymmetry_verdict(second: pd.DataFrame, cues: Mapping[str, Mapping[str, float]] | None,
+                      paper_classes: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Per classifier and class: the modality the analysis points to (ImgD-from-images drop >
-    TextD-from-texts drop → image), the configured one, and whether they agree."""
-    expected = expected_modality(cues)
+    TextD-from-texts drop → image) and the one it should point to — toyworld's configured truth
+    (``expected_from`` "config") when ``cues`` are given, else paper A's finding for the
+    class's paper counterpart (``expected_from`` "paper A"; empty when there is none) — and
+    whether they agree."""
+    if cues:
+        expected, source = expected_modality(cues), "config"
+    else:
+        expected = {c: PAPER_MODALITY.get(p, "") for c, p in (paper_classes or {}).items()}
+        source = "paper A"
     found = np.where(second["w/o ImgD (image input)"] > second["w/o TextD (text input)"],
                      "image", "text")
+    wanted = np.array([expected.get(c, "") for c in second["class"]], dtype=object)
     return pd.DataFrame({"classifier": second["classifier"], "class": second["class"],
-                         "found": found, "expected": [expected[c] for c in second["class"]],
-                         "recovered": found == np.array([expected[c] for c in second["class"]])})
+                         "found": found, "expected": wanted, "expected_from": source,
+                         "recovered": np.where(wanted == "", None, found == wanted)})
 
 
 def top_group_share(codes: np.ndarray, groups: np.ndarray, group: str, top: int = 20

@@ -51,11 +51,11 @@ class DecoderSettings:
     once ``time_budget_s`` seconds have passed, whichever comes first."""
 
     image_size: int = 32
-    block_out_channels: tuple[int, ...] = (32, 64, 128)
+    block_out_channels: tuple[int, ...] = (16, 32, 64)
     attention_levels: tuple[bool, ...] = (False, False, True)
     layers_per_block: int = 1
     norm_num_groups: int = 8
-    attention_head_dim: int = 32
+    attention_head_dim: int = 16
     resnet_time_scale_shift: str = "scale_shift"  # FiLM: (1 + scale)·GroupNorm(h) + shift
     spatial_channels: int = 4  # channels of the embedding's spatial map (0: none)
     spatial_resolution: int = 16

@@ -12,12 +12,15 @@ diffusion samples; every random choice is seeded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from crossmodal.atomic import atomic_path
 from crossmodal.case_studies.decoder import to_unit_range
+from crossmodal.store import ArtifactError
 
 
 def conv_stage(inputs: int, outputs: int) -> torch.nn.Sequential:
@@ -122,3 +125,23 @@ def accuracy(predictions: Mapping[str, np.ndarray], labels: Mapping[str, np.ndar
     return {head: float(np.mean(np.asarray(predictions[head]).astype(str)
                                 == np.asarray(labels[head]).astype(str)))
             for head in predictions}
+
+
+def save_classifier(path: str | Path, model: AttributeClassifier, extra: dict | None = None
+                    ) -> None:
+    """Write classes, image size, width, weights and ``extra`` facts atomically."""
+    state = {"classes": model.classes, "image_size": model.image_size, "width": model.width,
+             "state_dict": model.state_dict(), **(extra or {})}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_classifier(path: str | Path) -> tuple[AttributeClassifier, dict]:
+    """The classifier saved at ``path`` (eval mode) and the checkpoint's other facts."""
+    path = Path(path)
+    if not path.exists():
+        raise ArtifactError(f"{path}: attribute classifier not found; run `snakemake {path}`")
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    model = AttributeClassifier(state["classes"], state["image_size"], state["width"])
+    model.load_state_dict(state["state_dict"])
+    return model.eval(), {k: v for k, v in state.items() if k != "state_dict"}

@@ -5,6 +5,14 @@ Objective: the symmetric InfoNCE of CLIP with a learned temperature, initialised
 preserves the cone effect of random initialisation (Liang et al. 2022), which is what gives the
 toy encoder a real modality gap. With ``self_supervision > 0`` (the DeCLIP analogue) the loss adds
 ``self_supervision · (ClipLoss(img, img′) + ClipLoss(txt, txt′)) / 2`` over augmented views.
+
+Batches are shuffled pairs, or (``group_size`` g > 1) minimal-pair batches: runs of g pairs that
+agree on every shared concept family but one, the free family drawn per pair and epoch
+(``batch_order``). A web-scale CLIP sees so many negatives that every shared concept is needed to
+tell a caption's image from the rest; a toy batch of 128 is told apart by the two or three
+easiest families, and the others (toyworld's shape, typographic word, attribute cue) are never
+learned. Minimal pairs in the batch give each family that pressure (hard negatives, as in
+NegCLIP, Yuksekgonul et al. 2023).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ class TrainingConfig:
     grad_clip: float = 1.0
     self_supervision: float = 0.0
     max_logit_scale: float = 100.0
+    group_size: int = 1
     seed: int = 0
 
     @classmethod
@@ -56,6 +65,33 @@ def to_pixels(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -
     return x.contiguous(memory_format=torch.channels_last)
 
 
+def batch_order(n: int, families: np.ndarray | None, group_size: int, rng: np.random.Generator
+                ) -> np.ndarray:
+    """A permutation of the n pairs for one epoch: uniform when ``group_size`` ≤ 1; otherwise
+    minimal-pair runs. ``families`` (n, F) holds integer codes of F concept families per pair.
+    Every pair draws one family f uniformly; pairs that drew the same f and agree on all the
+    other F − 1 families form a key; each key's pairs, in random order, are cut into runs of
+    ``group_size`` (a key's last run may be shorter); the runs are shuffled and concatenated.
+    Consecutive batches thus hold runs of pairs that differ (at most) in one family."""
+    if group_size <= 1:
+        return rng.permutation(n)
+    codes = np.asarray(families, dtype=np.int64)
+    free = rng.integers(0, codes.shape[1], size=n)
+    masked = codes.copy()
+    masked[np.arange(n), free] = -1
+    _, keys = np.unique(np.column_stack([free, masked]), axis=0, return_inverse=True)
+    shuffled = rng.permutation(n)
+    by_key = shuffled[np.argsort(keys[shuffled], kind="stable")]
+    sorted_keys = keys[by_key]
+    new_key = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    starts = np.flatnonzero(new_key)
+    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    run_id = np.cumsum(new_key | (rank % group_size == 0)) - 1
+    position = np.empty(run_id[-1] + 1, dtype=np.int64)
+    position[rng.permutation(len(position))] = np.arange(len(position))
+    return by_key[np.argsort(position[run_id], kind="stable")]
+
+
 def cosine_schedule(step: int, total: int, warmup: int) -> float:
     """Learning-rate multiplier: linear warm-up, then cosine decay to 0."""
     if step < warmup:
@@ -73,8 +109,10 @@ def train_toy_clip(
     mean: Sequence[float],
     std: Sequence[float],
     progress_file=None,
+    families: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``.
+    """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``;
+    ``families`` (N, F) integer concept codes for minimal-pair batches (``config.group_size`` > 1).
 
     Returns the per-step log: step, epoch, loss, clip_loss, self_loss, logit_scale, lr, seconds.
     """
@@ -83,6 +121,9 @@ def train_toy_clip(
     order_rng = np.random.default_rng(config.seed)
     tokens = tokenizer(list(captions))
     n = len(captions)
+    if config.group_size > 1 and (families is None or len(families) != n):
+        raise ValueError(f"group_size {config.group_size} needs the concept codes of every "
+                         "training pair")
     steps_per_epoch = n // config.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"{n} training pairs is fewer than one batch of {config.batch_size}")
@@ -108,7 +149,7 @@ def train_toy_clip(
     start = time.perf_counter()
     bar = tqdm(total=total, desc="train toy clip", file=progress_file, mininterval=10)
     for epoch in range(config.epochs):
-        order = order_rng.permutation(n)
+        order = batch_order(n, families, config.group_size, order_rng)
         for b in range(steps_per_epoch):
             index = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
             pixels = to_pixels(images[index], mean, std)

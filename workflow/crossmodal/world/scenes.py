@@ -31,7 +31,12 @@ def sample_scenes(
 
     Each family is drawn from ``frequencies[family]`` (defaults: ``concepts.default_frequencies``).
     The binary attribute's cue is shown in the image with probability ``cues[class]["image"]`` and
-    in the caption with probability ``cues[class]["text"]``, independently.
+    in the caption with probability ``cues[class]["text"]``, coupled comonotonically: one uniform
+    draw u per sample gives ``cue_image = u < p_image`` and ``cue_text = u < p_text``, so a sample
+    that shows its cue in the weaker modality always shows it in the stronger one too. The
+    marginal rates are the configured ones; the coupling makes the two cues as correlated as
+    those rates allow (independent draws would leave a caption's cue almost unrelated to the
+    image's, and a contrastive encoder would have nothing shared to learn).
 
     Returns a frame with one column per family (strings), ``cue_image`` and ``cue_text`` (bool)
     and ``render_seed`` (int64, drives positional jitter and noise texture).
@@ -45,8 +50,9 @@ def sample_scenes(
     attribute = columns["attribute"]
     p_image = np.array([cues[c]["image"] for c in attribute], dtype=float)
     p_text = np.array([cues[c]["text"] for c in attribute], dtype=float)
-    columns["cue_image"] = rng.random(n) < p_image
-    columns["cue_text"] = rng.random(n) < p_text
+    shown = rng.random(n)
+    columns["cue_image"] = shown < p_image
+    columns["cue_text"] = shown < p_text
     columns["render_seed"] = rng.integers(0, 2**31 - 1, size=n, dtype=np.int64)
     return pd.DataFrame(columns)
 
