@@ -195,7 +195,8 @@ rule groundtruth_recovery:
         csv=report("results/tables/groundtruth_recovery.csv",
                    caption="../report/groundtruth.rst", category="Modality"),
         markdown="results/tables/groundtruth_recovery.md",
-        per_concept="results/tables/groundtruth_concepts.csv",
+        per_concept=report("results/tables/groundtruth_concepts.csv",
+                           caption="../report/groundtruth.rst", category="Modality"),
     log:
         "results/logs/tables/groundtruth_recovery.log",
     benchmark:

@@ -25,7 +25,8 @@ rule attribute_study:
             category="Case studies",
         ),
         table6_md="results/tables/paperA_table6.md",
-        verdict="results/tables/attribute_asymmetry.csv",
+        verdict=report("results/tables/attribute_asymmetry.csv",
+                       caption="../report/paperA_case_attribute.rst", category="Case studies"),
         figure=report(
             "results/figures/attribute_examples.png",
             caption="../report/attribute_examples.rst",
@@ -68,7 +69,7 @@ rule attribute_labels:
         runtime=120,
         gpu=1,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/attribute_labels.py"
 
@@ -85,10 +86,12 @@ rule adversarial_study:
             category="Case studies",
         ),
         markdown="results/tables/paperA_table3.md",
-        runs="results/tables/adversarial_runs.csv",
+        runs=report("results/tables/adversarial_runs.csv",
+                    caption="../report/case_study_quality.rst", category="Case studies"),
     params:
         settings=CASE_STUDIES.get("adversarial"),
         encoder=lambda w: config["encoders"][CASE_STUDIES["adversarial"]["encoder"]],
+        toyworld=DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld",
         seed=config["seed"],
     log:
         "results/logs/case_studies/adversarial.log",
@@ -100,7 +103,7 @@ rule adversarial_study:
         runtime=30,
         gpu=0,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/adversarial_study.py"
 
@@ -127,7 +130,7 @@ rule train_image_decoder:
         runtime=30,
         gpu=1,
     conda:
-        "../envs/core.yaml"
+        "../envs/generation.yaml"
     script:
         "../workflow/scripts/train_image_decoder.py"
 
@@ -139,7 +142,8 @@ rule train_attribute_judge:
         pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
     output:
         model="results/case_studies/judge/model.pt",
-        quality="results/tables/control_judge_quality.csv",
+        quality=report("results/tables/control_judge_quality.csv",
+                       caption="../report/case_study_quality.rst", category="Case studies"),
     params:
         settings=CASE_STUDIES.get("text_to_image", {}).get("judge"),
         seed=config["seed"],
@@ -152,7 +156,7 @@ rule train_attribute_judge:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/core.yaml"
+        "../envs/generation.yaml"
     script:
         "../workflow/scripts/train_attribute_judge.py"
 
@@ -169,7 +173,8 @@ rule text_to_image_control:
             category="Case studies",
         ),
         markdown="results/tables/control_measures.md",
-        quality="results/tables/control_decoder_quality.csv",
+        quality=report("results/tables/control_decoder_quality.csv",
+                       caption="../report/case_study_quality.rst", category="Case studies"),
         figures=[
             report(
                 f"results/figures/control_grid_{index}.png",
@@ -191,6 +196,6 @@ rule text_to_image_control:
         mem_mb=6000,
         runtime=30,
     conda:
-        "../envs/core.yaml"
+        "../envs/generation.yaml"
     script:
         "../workflow/scripts/text_to_image_control.py"

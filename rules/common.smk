@@ -1,14 +1,24 @@
 # Config validation, derived names and helpers shared by every rule file. No science here.
+import copy
 import os
 import sys
 
 from snakemake.utils import validate
 
+# A config file given on the command line is the whole config: the Snakefile's default
+# (config/config.yaml, the embedded toyworld run) is not merged under it, so none of the
+# default's datasets, encoders or dictionary targets leak into an experiment (snakemake merges
+# mappings recursively). Layer on the default explicitly: --configfile config/config.yaml X.yaml.
+# `--config key=value` alone still overrides the default.
+if workflow.config_settings.configfiles:
+    config.clear()
+    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
+
 # The Snakefile validates with the checkout's library even before `pip install -e .`; scripts
 # import the installed package (README set-up).
 sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
-from crossmodal.config import ConfigError, canonical, check_config
+from crossmodal.config import ConfigError, canonical, check_config, table1_dictionary
 
 try:
     check_config(config, workflow.source_path("../config/schema.yaml"))
@@ -28,6 +38,9 @@ DICTIONARY_TARGETS = [
 ]
 # Heavy rules claim every core snakemake was given; scripts cap at the machine's CPU count.
 HEAVY_THREADS = workflow.cores
+# The toy encoders train side by side, sharing the cores: on 2 cores two 1-thread trainings
+# finish ~1.5x sooner than two 2-thread ones in turn (small convolutions scale poorly).
+TOY_ENCODER_THREADS = max(1, workflow.cores // max(1, len(TOY_ENCODERS)))
 
 
 # Names never contain dots, so "{encoder}.{method}" in a file name is unambiguous.
@@ -35,7 +48,7 @@ wildcard_constraints:
     dataset="[A-Za-z][A-Za-z0-9_-]*",
     encoder="[A-Za-z][A-Za-z0-9_-]*",
     method="[A-Za-z][A-Za-z0-9_-]*",
-    split="train|test|shifted|edit",
+    split="[A-Za-z][A-Za-z0-9_-]*",
 
 
 def dataset_config(wildcards):
@@ -104,7 +117,7 @@ def modality_figures():
 PAPER_B = config.get("paper_b", {})
 # (encoder, method) of table 1's SAE and SAE-A rows, encoder by encoder
 TABLE1_MODELS = [
-    (encoder, PAPER_B["table1"][kind])
+    (encoder, table1_dictionary(PAPER_B["table1"], kind, encoder))
     for encoder in PAPER_B.get("table1", {}).get("encoders", [])
     for kind in ("sae", "sae_a")
 ]
@@ -251,6 +264,15 @@ def gap_removal_inputs(wildcards):
     return inputs
 
 
+def class_prompt_inputs(wildcards):
+    """The encoder's checkpoint (toy), and for ``label`` classes the dataset's pairs (their class
+    names, with the 80 CLIP templates); toyworld families bring their own prompts."""
+    inputs = encoder_inputs(wildcards)
+    if INTERVENTIONS.get("zero_shot_family") == "label":
+        inputs["pairs"] = dataset_pairs(wildcards)
+    return inputs
+
+
 ARITHMETIC_DATASET = INTERVENTIONS.get("arithmetic_dataset", ANALYSIS_DATASET)
 
 
@@ -314,8 +336,15 @@ def monosemanticity_inputs(wildcards):
 
 
 def classification_inputs(wildcards):
-    """The files of the model the ICLR table-1 check runs on."""
-    return monosemanticity_files(*MONO["classification"]["model"].split("/"))
+    """The model the ICLR table-1 check runs on, with its embeddings and MDS groups on the
+    labelled dataset (``classification.dataset``, default the monosemanticity dataset)."""
+    encoder, method = MONO["classification"]["model"].split("/")
+    dataset = MONO["classification"].get("dataset", MONO_DATASET)
+    return {
+        "model": f"results/dictionaries/{encoder}/{method}/model.pt",
+        "embeddings": f"results/embeddings/{encoder}/{dataset}.parquet",
+        "features": f"results/features/{encoder}/{method}/{dataset}.parquet",
+    }
 
 
 def gallery_page(encoder, method):
@@ -371,11 +400,15 @@ def adversarial_inputs(wildcards):
 
 def text_to_image_inputs(wildcards):
     """Case study 3: the decoder, the encoder (prompt embedding), raw-dimension MDS groups, the
-    embeddings (references) and the pairs (images for the attribute classifier)."""
+    embeddings (references) and the pairs (images for the attribute classifier). With
+    ``unclip`` (real data) the generator is Stable unCLIP: no toy decoder or judge."""
     encoder = CASE_STUDIES["text_to_image"]["encoder"]
-    inputs = {
+    toy = {} if "unclip" in CASE_STUDIES["text_to_image"] else {
         "decoder": f"results/case_studies/decoder/{encoder}/model.pt",
         "judge": "results/case_studies/judge/model.pt",
+    }
+    inputs = {
+        **toy,
         "features": f"results/features/{encoder}/raw/{ANALYSIS_DATASET}.parquet",
         "embeddings": f"results/embeddings/{encoder}/{ANALYSIS_DATASET}.parquet",
         "pairs": f"results/data/{ANALYSIS_DATASET}/pairs.parquet",

@@ -19,6 +19,6 @@ rule extract_embeddings:
         mem_mb=4000,
         runtime=60,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/extract_embeddings.py"

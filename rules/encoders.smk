@@ -13,12 +13,12 @@ rule train_toy_encoder:
         "results/logs/encoders/{encoder}.log",
     benchmark:
         "results/benchmarks/encoders/{encoder}.tsv"
-    threads: HEAVY_THREADS
+    threads: TOY_ENCODER_THREADS
     resources:
         mem_mb=6000,
         runtime=60,
         gpu=0,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/train_toy_encoder.py"

@@ -21,15 +21,16 @@ rule embed_edit_captions:
         mem_mb=4000,
         runtime=20,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/embed_edit_captions.py"
 
 
 rule embed_class_prompts:
-    """Zero-shot class vectors (mean of each class's prompt embeddings, Radford et al.)."""
+    """Zero-shot class vectors (mean of each class's prompt embeddings, Radford et al.): a
+    toyworld family's prompt ensembles, or an imagefolder's classes × the 80 CLIP templates."""
     input:
-        unpack(encoder_inputs),
+        unpack(class_prompt_inputs),
     output:
         embeddings="results/embeddings/{encoder}/{dataset}.prompts.parquet",
     params:
@@ -44,7 +45,7 @@ rule embed_class_prompts:
         mem_mb=4000,
         runtime=20,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/embed_class_prompts.py"
 

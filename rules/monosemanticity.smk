@@ -24,7 +24,7 @@ rule embed_h:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/embed_h.py"
 
@@ -185,7 +185,8 @@ rule mono_groundtruth:
         table4="results/tables/paperA_table4.csv",
         recovery="results/tables/groundtruth_recovery.csv",
     output:
-        table="results/tables/paperA_mono_groundtruth.csv",
+        table=report("results/tables/paperA_mono_groundtruth.csv",
+                     caption="../report/paperA_mono_groundtruth.rst", category="Monosemanticity"),
         markdown="results/tables/paperA_mono_groundtruth.md",
     params:
         targets=MONO_MODELS,

@@ -24,7 +24,7 @@ rule encoder_quality:
         mem_mb=3000,
         runtime=20,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"
     script:
         "../workflow/scripts/encoder_quality.py"
 
@@ -50,17 +50,28 @@ rule encoder_table:
         "../workflow/scripts/concat_tables.py"
 
 
+from crossmodal.report.metadata import upstream_benchmarks
+
+report_roots = lambda: [
+    *(t for t in all_targets() if t != "results/report/index.html"),
+    *report_tables(),
+    *report_figures(),
+]
+
+
 rule report:
     """results/report/index.html from every table and figure the run produced."""
     input:
         tables=report_tables(),
         figures=report_figures(),
-        benchmarks=expand("results/benchmarks/encoders/{encoder}.tsv", encoder=TOY_ENCODERS),
+        # every benchmark file of the run but the report's own (wall time per rule)
+        benchmarks=lambda wildcards: list(upstream_benchmarks(workflow.rules, report_roots())),
         galleries=[t for t in monosemanticity_targets() if t.endswith(".html")],
     output:
         html="results/report/index.html",
     params:
         config=config,
+        benchmark_rules=lambda wildcards: upstream_benchmarks(workflow.rules, report_roots()),
     log:
         "results/logs/report.log",
     benchmark:

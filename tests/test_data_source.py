@@ -174,3 +174,19 @@ def test_pairs_file_refuses_missing_and_foreign_files(tmp_path):
     pq.write_table(pa.table({"pair_id": ["a"]}), path)
     with pytest.raises(DatasetError, match=r"not a pairs file \(no caption, image, split column"):
         PairsFile(path)
+
+
+def test_class_names_of_pairs_follow_the_class_index_and_feed_the_80_templates():
+    import pandas as pd
+
+    from crossmodal.data import CLIP_TEMPLATES, class_names_of, zero_shot_prompts
+
+    pairs = pd.DataFrame({"label": ["goldfish", "tench", "goldfish", None, "tench"],
+                          "class_index": [1, 0, 1, 2, 0]})
+    names = class_names_of(pairs)
+    assert names == ["tench", "goldfish"]
+    prompts = zero_shot_prompts(names)
+    assert list(prompts) == names and len(prompts["tench"]) == len(CLIP_TEMPLATES) == 80
+    assert prompts["tench"][0] == "a bad photo of a tench."
+    with pytest.raises(DatasetError, match="no class column 'shape'"):
+        class_names_of(pairs, "shape")

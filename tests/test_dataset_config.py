@@ -61,3 +61,42 @@ def test_malformed_dataset_blocks_stop_with_one_line(block, parts):
     assert "\n" not in message and message.startswith("config error at "), message
     for part in parts:
         assert part in message, message
+
+
+def _analysis_on(name: str, block: dict, split: str) -> dict:
+    """smoke.yaml with its evaluation reading ``split`` of a real dataset ``name``."""
+    config = _with(name, block)
+    config["evaluation"].update(dataset=name, split=split)
+    return config
+
+
+@pytest.mark.parametrize("name, split", [
+    ("cc3m", "train"), ("laion", "test"), ("coco", "test"), ("imagenet", "test"),
+    ("mine", "anything"),  # a table may carry its own split column: not checked
+])
+def test_any_split_name_of_the_dataset_is_accepted(name, split):
+    check_config(_analysis_on(name, VALID[name], split), SCHEMA)
+
+
+@pytest.mark.parametrize("name, split, splits", [
+    ("cc3m", "test", "'train'"), ("laion", "val", "'train', 'test'"), ("coco", "val", "'test'"),
+    ("imagenet", "val", "'test'"),
+])
+def test_a_split_the_dataset_lacks_stops_with_one_line(name, split, splits):
+    with pytest.raises(ConfigError) as info:
+        check_config(_analysis_on(name, VALID[name], split), SCHEMA)
+    message = str(info.value)
+    for part in ("'evaluation.split'", f"{split!r} is not a split of dataset {name!r}", splits):
+        assert part in message, message
+
+
+def test_paper_b_table1_takes_one_sae_a_per_encoder():
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    config["dictionaries"]["sae_a_b"] = {"architecture": "mp", "expansion": 2, "k": 4,
+                                         "beta": 1.0e-4}
+    config["paper_b"]["table1"] = {"encoders": ["toyclip", "toydeclip"], "sae": "sae",
+                                   "sae_a": {"toyclip": "sae_a", "toydeclip": "sae_a_b"}}
+    check_config(config, SCHEMA)
+    del config["paper_b"]["table1"]["sae_a"]["toydeclip"]
+    with pytest.raises(ConfigError, match="paper_b.table1.sae_a.*'toydeclip'"):
+        check_config(config, SCHEMA)

@@ -148,8 +148,8 @@ def test_report_shows_tables_figures_and_other_results(results):
     assert (out.parent / urllib.parse.unquote(sources[0])).resolve().is_file()
     assert anchors_resolve(page)
     encoders, other = page.index("<h2>Encoders</h2>"), page.index(f"<h2>{OTHER_RESULTS}</h2>")
-    assert encoders < page.index("<h3>encoders.csv</h3>") < other
-    assert other < page.index("<h3>unclaimed.csv</h3>")
+    assert encoders < page.index('<h3 id="table-encoders">encoders.csv — paper B table 6</h3>')
+    assert page.index('<h3 id="table-encoders">') < other < page.index('<h3 id="table-unclaimed">')
     assert list(out.parent.iterdir()) == [out]
 
 
@@ -182,3 +182,74 @@ def test_white_noise_reference_has_variance_one_over_d():
     noise = samples[WHITE_NOISE]
     assert abs(noise.mean()) < 0.03
     assert noise.var() == pytest.approx(1 / 64, rel=0.25)
+
+
+# --- run metadata: wall time per rule ------------------------------------------------------------
+
+def write_benchmark(path: Path, seconds: float) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:01\t10.0\n")
+    return str(path)
+
+
+def test_wall_time_is_summed_per_rule(tmp_path):
+    from crossmodal.report.metadata import run_metadata, wall_time_per_rule
+
+    bench = tmp_path / "results" / "benchmarks"
+    files = {write_benchmark(bench / "dictionaries/toy/sae.tsv", 2.0): "train_dictionary",
+             write_benchmark(bench / "dictionaries/toy/topk.tsv", 3.5): "train_dictionary",
+             write_benchmark(bench / "encoder_table.tsv", 0.25): "encoder_table"}
+    assert wall_time_per_rule(files) == {"encoder_table": (1, 0.25), "train_dictionary": (2, 5.5)}
+    assert wall_time_per_rule(list(files)) == {"dictionaries": (2, 5.5),
+                                               "encoder_table": (1, 0.25)}  # rule from the path
+    metadata = run_metadata({"seed": 0}, files)
+    assert metadata["wall time train_dictionary"] == "5.5 s (2 jobs)"
+    assert metadata["wall time encoder_table"] == "0.2 s (1 job)"
+    assert metadata["wall time, all rules"] == "5.8 s (3 jobs)"
+
+
+def test_a_bad_benchmark_file_is_one_line(tmp_path):
+    from crossmodal.report.metadata import benchmark_seconds
+
+    bad = tmp_path / "results" / "benchmarks" / "x.tsv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("seconds\n1\n")
+    with pytest.raises(ValueError, match=r"x\.tsv: not a snakemake benchmark file .*rerun") as e:
+        benchmark_seconds([bad])
+    assert "\n" not in str(e.value)
+
+
+class FakeOutput:
+    def __init__(self, pattern: str):
+        self.regex = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$")
+
+    def match(self, target: str):
+        return self.regex.match(target)
+
+
+class FakeRule:
+    """The slice of snakemake's Rule that upstream_benchmarks uses."""
+
+    def __init__(self, name, output, inputs, benchmark=None):
+        self.name, self.output, self._inputs = name, [FakeOutput(output)], inputs
+        self.benchmark = benchmark
+
+    def get_wildcards(self, target):
+        return self.output[0].match(target).groupdict()
+
+    def expand_benchmark(self, wildcards):
+        return self.benchmark.format(**wildcards)
+
+    def expand_input(self, wildcards):
+        return [i.format(**wildcards) for i in self._inputs], {}, {}, False
+
+
+def test_upstream_benchmarks_walks_inputs_and_skips_the_report():
+    from crossmodal.report.metadata import upstream_benchmarks
+
+    rules = [FakeRule("report", "report.html", ["table_{x}.csv"], "b/report.tsv"),
+             FakeRule("table", "table_{x}.csv", ["model_{x}.pt", "raw.txt"], "b/table/{x}.tsv"),
+             FakeRule("train", "model_{x}.pt", ["raw.txt"], "b/train/{x}.tsv"),
+             FakeRule("nobench", "extra.txt", ["model_a.pt"])]
+    found = upstream_benchmarks(rules, ["table_a.csv", "extra.txt", "report.html"])
+    assert found == {"b/table/a.tsv": "table", "b/train/a.tsv": "train"}

@@ -32,9 +32,11 @@ from crossmodal.case_studies.text_to_image import (
     control_grid,
     control_measures,
     decoder_generator,
+    embedding_follow,
     grid_records,
     interpolate_on_group,
     plot_control_grid,
+    unclip_control_study,
     unclip_generate,
     unclip_generator,
 )
@@ -289,3 +291,46 @@ def test_tiny_unclip_path_runs(tmp_path):
     grid = control_grid(unclip_generator(pipeline, "a red star", steps=2, guidance=3.0),
                         embeds[0], embeds[1], groups, ("TextD", "ImgD"), (0.0, 0.7), (0,))
     assert grid.shape == (2, 2, 1, 16, 16, 3)
+
+
+def test_embedding_follow_by_hand():
+    # one group, two weights, two seeds, d = 2: R = e1, T = e2
+    generated = np.array([[[[1.0, 0.0], [0.0, 1.0]],      # w = 0: cos to R = (1 + 0) / 2
+                           [[3.0, 0.0], [2.0, 0.0]]]])    # w = 0.5: both along R
+    frame = embedding_follow(generated, np.array([0.0, 2.0]), np.array([5.0, 0.0]),
+                             group_names=("TextD",), weights=(0.0, 0.5), reference_id=1)
+    assert frame["w"].tolist() == [0.0, 0.5]
+    np.testing.assert_allclose(frame["cos_reference"], [0.5, 1.0])
+    np.testing.assert_allclose(frame["cos_prompt"], [0.5, 0.0])
+    assert frame["n_images"].tolist() == [2, 2] and set(frame["reference_id"]) == {1}
+
+
+def test_unclip_control_study_with_a_tiny_pipeline_and_encoder(tmp_path):
+    """The real-model path of rule text_to_image_control: a 16-d toy CLIP as the encoder (its
+    raw dimensions split into MDS groups) feeding a tiny random Stable unCLIP."""
+    from PIL import Image
+
+    from crossmodal.encoders.tokenizer import WordTokenizer
+    from crossmodal.encoders.toy import ToyEncoder, save_checkpoint
+    from crossmodal.encoders.toy_model import create_toy_clip, toy_model_config
+
+    architecture = {"embed_dim": 16, "init_logit_scale": 100.0, "vision_layers": [1, 1, 1, 1],
+                    "vision_width": 8, "vision_head_width": 8, "context_length": 8,
+                    "text_width": 16, "text_heads": 2, "text_layers": 1}
+    tokenizer = WordTokenizer(["draw", "an", "animal"], architecture["context_length"])
+    config = toy_model_config(architecture, tokenizer.vocab_size, 32)
+    model = create_toy_clip(config, tmp_path / "tiny.json", seed=0)
+    save_checkpoint(tmp_path / "tiny.pt", "tiny", model, config, tokenizer, [0.5] * 3,
+                    [0.25] * 3)
+    encoder = ToyEncoder(tmp_path / "tiny.pt")
+    pipeline = tiny_unclip_pipeline(tmp_path)
+    references = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
+    groups = np.array(["TextD"] * 6 + ["CrossD"] * 4 + ["ImgD"] * 6)
+    measures, grids = unclip_control_study(pipeline, encoder, "draw an animal", references,
+                                           groups, seeds=(0,), steps=2, guidance=3.0,
+                                           weights=(0.0, 0.7))
+    assert [grid.shape for grid in grids] == [(3, 2, 1, 16, 16, 3)] * 2
+    assert len(measures) == 2 * 3 * 2 and set(measures["reference_id"]) == {0, 1}
+    assert measures[["cos_reference", "cos_prompt"]].abs().le(1 + 1e-6).all().all()
+    # w = 0 decodes the prompt alone: every group's w = 0 cell is the same image
+    assert all(np.array_equal(grid[0, 0], grid[g, 0]) for grid in grids for g in (1, 2))

@@ -9,8 +9,8 @@ from crossmodal.encoders.toy import ToyEncoder, save_checkpoint
 from crossmodal.encoders.toy_model import create_toy_clip, toy_model_config
 from crossmodal.encoders.toy_training import (
     TrainingConfig,
-    batch_order,
     cosine_schedule,
+    parameter_groups,
     pixel_statistics,
     train_toy_clip,
 )
@@ -96,24 +96,16 @@ def test_pixel_statistics_by_hand():
     assert mean == pytest.approx([0.5] * 3) and std == pytest.approx([0.5] * 3)
 
 
-def test_minimal_pair_batches_differ_in_one_family_per_run():
-    # 60 random base scenes of three 10-valued families, and for every base 4 variants per
-    # family that change only that family: neighbours in a minimal-pair order mostly agree on
-    # two of the three families, neighbours in a random order almost never do
-    rng = np.random.default_rng(0)
-    bases = rng.integers(0, 10, size=(60, 3))
-    codes = np.concatenate([np.where(np.arange(3) == family, rng.integers(0, 10, (4, 1)), base)
-                            for base in bases for family in range(3)])
-
-    def neighbours_agreeing(order):
-        return np.mean((codes[order[1:]] == codes[order[:-1]]).sum(1) >= 2)
-
-    order = batch_order(len(codes), codes, 4, np.random.default_rng(3))
-    assert sorted(order.tolist()) == list(range(len(codes)))
-    assert neighbours_agreeing(order) > 0.5
-    assert neighbours_agreeing(np.random.default_rng(3).permutation(len(codes))) < 0.1
-
-
-def test_plain_batches_are_the_seeded_permutation():
-    order = batch_order(10, None, 1, np.random.default_rng(5))
-    assert order.tolist() == np.random.default_rng(5).permutation(10).tolist()
+def test_the_text_tower_learns_at_its_own_rate(tmp_path):
+    config = toy_model_config(ARCHITECTURE, vocab_size=20, image_size=32)
+    model = create_toy_clip(config, tmp_path / "toyworld-groups.json", seed=0)
+    groups = parameter_groups(model, TrainingConfig(lr=1e-3, text_lr_scale=0.01,
+                                                    weight_decay=0.1))
+    rate = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert len(rate) == len(named)  # every parameter in exactly one group
+    assert rate[id(named["token_embedding.weight"])] == (pytest.approx(1e-5), 0.1)
+    assert rate[id(named["ln_final.bias"])] == (pytest.approx(1e-5), 0.0)
+    assert rate[id(named["logit_scale"])] == (pytest.approx(1e-3), 0.0)
+    visual = [name for name in named if name.startswith("visual.") and named[name].ndim >= 2]
+    assert all(rate[id(named[name])] == (pytest.approx(1e-3), 0.1) for name in visual)

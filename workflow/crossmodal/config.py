@@ -50,7 +50,8 @@ def reference_errors(config: Mapping) -> list[str]:
     if evaluation not in datasets:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
-    return errors + dictionary_reference_errors(config, datasets)
+    return (errors + dictionary_reference_errors(config, datasets) + split_errors(config)
+            + text_to_image_errors(config))
 
 
 def dataset_errors(config: Mapping) -> list[str]:
@@ -140,7 +141,14 @@ def paper_b_reference_errors(config: Mapping) -> list[str]:
 
     if "table1" in paper_b:
         table = paper_b["table1"]
-        check("table1", table["encoders"], [table["sae"], table["sae_a"]])
+        for kind in ("sae", "sae_a"):
+            if isinstance(table[kind], Mapping):
+                errors.extend(f"config error at 'paper_b.table1.{kind}': no dictionary for "
+                              f"encoder {e!r}; add '{e}: <dictionary>'"
+                              for e in table["encoders"] if e not in table[kind])
+        check("table1", table["encoders"],
+              [table1_dictionary(table, kind, e) for e in table["encoders"]
+               for kind in ("sae", "sae_a")])
     for name in ("table3", "table4"):
         if name in paper_b:
             check(name, [paper_b[name]["encoder"]], paper_b[name]["columns"].values())
@@ -206,9 +214,108 @@ def case_study_reference_errors(config: Mapping) -> list[str]:
         if f"{encoder}/raw" not in trained:
             errors.append(f"config error at 'case_studies.adversarial.encoder': {encoder!r} needs "
                           f"'raw' (architecture identity) in dictionary_targets.{encoder}")
-        typed, asked = studies["adversarial"].get("typed"), studies["adversarial"]["instructions"]
-        if typed is not None and len(typed) != len(asked):
-            errors.append(f"config error at 'case_studies.adversarial.typed': {len(typed)} texts "
-                          f"for {len(asked)} instructions; give one contrast-image text per "
-                          "instruction")
+        errors += adversarial_errors(studies["adversarial"], config)
+    return errors
+
+
+def adversarial_errors(block: Mapping, config: Mapping) -> list[str]:
+    """Case study 2 types words into toyworld scenes, or (real data) instructions on white."""
+    dataset = config.get("analysis", {}).get("dataset")
+    toyworld = config["datasets"].get(dataset, {}).get("kind") == "toyworld"
+    needed = (["harmful_words", "benign_words", "friendly_word"] if toyworld
+              else ["instructions", "benign_texts"])
+    missing = [key for key in needed if key not in block]
+    if missing:
+        kind = "toyworld" if toyworld else "real-data"
+        message = (f"config error at 'case_studies.adversarial': a {kind} analysis dataset "
+                   f"needs {', '.join(missing)}")
+        return [message]
+    typed, asked = block.get("typed"), block.get("instructions", [])
+    if typed is not None and len(typed) != len(asked):
+        message = (f"config error at 'case_studies.adversarial.typed': {len(typed)} texts for "
+                   f"{len(asked)} instructions; give one contrast-image text per instruction")
+        return [message]
+    return []
+
+
+TOYWORLD_SPLITS = ("train", "test", "shifted", "edit")
+
+
+def dataset_splits(block: Mapping) -> list[str] | None:
+    """The split names a dataset's pairs carry, or None when only its data can tell (a table
+    with its own split column)."""
+    kind = block["kind"]
+    if kind == "toyworld":
+        return list(TOYWORLD_SPLITS)
+    if kind == "webdataset":
+        return list(block["splits"]) if "splits" in block else [block.get("split", "train")]
+    if kind == "coco":
+        return [block.get("split_name", block["split"])]
+    if kind == "imagefolder":
+        return [block.get("split", "val")]
+    if kind == "fashioniq":
+        return [block["split"]]
+    return None
+
+
+def split_errors(config: Mapping) -> list[str]:
+    """Every split a block names must be a split of the dataset it reads."""
+    datasets = config["datasets"]
+    analysis = config.get("analysis", {}).get("dataset")
+    mono = config.get("monosemanticity", {})
+    classification = mono.get("classification", {})
+    named = [("evaluation.split", config["evaluation"]["dataset"],
+              config["evaluation"]["split"])]
+    for key in ("dictionary_training", "analysis"):
+        if key in config:
+            named.append((f"{key}.split", config[key]["dataset"], config[key]["split"]))
+    if mono:
+        named.append(("monosemanticity.split", mono["dataset"], mono["split"]))
+        named.append(("monosemanticity.classification.split",
+                      classification.get("dataset", mono["dataset"]), classification["split"]))
+    for table, split in config.get("interventions", {}).get("splits", {}).items():
+        named.append((f"interventions.splits.{table}", analysis, split))
+    if "attribute" in config.get("case_studies", {}):
+        named.append(("case_studies.attribute.split", analysis,
+                      config["case_studies"]["attribute"]["split"]))
+    errors = []
+    if "dataset" in classification and classification["dataset"] not in datasets:
+        errors.append(f"config error at 'monosemanticity.classification.dataset': "
+                      f"{classification['dataset']!r} is not a configured dataset; choose one of "
+                      f"{sorted(datasets)}")
+    for where, dataset, split in named:
+        splits = dataset_splits(datasets[dataset]) if dataset in datasets else None
+        if splits is not None and split not in splits:
+            errors.append(f"config error at '{where}': {split!r} is not a split of dataset "
+                          f"{dataset!r}; choose one of {', '.join(map(repr, splits))}")
+    return errors
+
+
+def table1_dictionary(table: Mapping, kind: str, encoder: str) -> str | None:
+    """Paper B table 1's ``kind`` (sae / sae_a) dictionary of ``encoder``: one name for every
+    encoder, or the encoder's entry of a mapping (None if it has none)."""
+    name = table[kind]
+    return name.get(encoder) if isinstance(name, Mapping) else name
+
+
+def text_to_image_errors(config: Mapping) -> list[str]:
+    """Case study 3 interpolates on its encoder's raw-dimension MDS groups: ``raw`` must be one
+    of that encoder's dictionary targets; real data decodes with Stable unCLIP (``unclip``)."""
+    block = config.get("case_studies", {}).get("text_to_image")
+    if not block:
+        return []
+    encoder = block["encoder"]
+    errors = []
+    if encoder not in config["encoders"]:
+        errors.append(f"config error at 'case_studies.text_to_image.encoder': {encoder!r} is not "
+                      f"a configured encoder; choose one of {sorted(config['encoders'])}")
+    elif "raw" not in config.get("dictionary_targets", {}).get(encoder, []):
+        errors.append(f"config error at 'case_studies.text_to_image.encoder': {encoder!r} needs "
+                      f"'raw' (architecture identity) in dictionary_targets.{encoder}")
+    dataset = config.get("analysis", {}).get("dataset")
+    toyworld = config["datasets"].get(dataset, {}).get("kind") == "toyworld"
+    if not toyworld and "unclip" not in block:
+        errors.append("config error at 'case_studies.text_to_image': a real-data analysis dataset "
+                      "needs 'unclip' (the Stable unCLIP pipeline); the toy decoder and judge "
+                      "read toyworld scenes only")
     return errors

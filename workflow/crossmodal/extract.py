@@ -217,3 +217,15 @@ def embed_texts(encoder: Encoder, texts: Sequence[str], batch_size: int = 1024) 
     if encoder.normalisation == "l2":
         rows = torch.nn.functional.normalize(rows, dim=-1)
     return rows.numpy().astype(np.float32)
+
+
+def embed_images(encoder: Encoder, images: Sequence, batch_size: int = 64) -> np.ndarray:
+    """(N, d) float32 embeddings of PIL ``images`` alone (references, generated images),
+    batched and L2-normalised when the encoder's pair embeddings are."""
+    if len(images) == 0:
+        raise ValueError("no images to embed")
+    rows = torch.cat([encoder.encode_images(list(images[i:i + batch_size]))
+                      for i in range(0, len(images), batch_size)])
+    if encoder.normalisation == "l2":
+        rows = torch.nn.functional.normalize(rows, dim=-1)
+    return rows.numpy().astype(np.float32)

@@ -4,15 +4,32 @@ import dataclasses
 
 from crossmodal import runtime
 from crossmodal.case_studies.adversarial import (
-    FRIENDLY_TEXT,
     AdversarialSettings,
     adversarial_study,
     adversarial_table,
+    encoder_image_size,
 )
+from crossmodal.case_studies.attack_cases import FRIENDLY_TEXT, toyworld_cases, typographic_cases
+from crossmodal.data.source import image_columns, open_images
 from crossmodal.encoders import load_encoder
-from crossmodal.images import decode_image
 from crossmodal.report.tables import write_table
 from crossmodal.store import read_frame
+
+
+def attack_cases(settings, pairs_path, size, toyworld):
+    """Toyworld: its word-free test scenes with the words typed in; otherwise the paper's
+    typographic contrast images on the dataset's first test images."""
+    if toyworld:
+        pairs = read_frame(pairs_path)
+        scenes = pairs[(pairs["split"] == "test") & (pairs["word"] == "none")]
+        return toyworld_cases(scenes.iloc[:settings["benign_images"]],
+                              settings["harmful_words"], settings["benign_words"],
+                              settings["friendly_word"], size)
+    pairs = read_frame(pairs_path, ["split", *image_columns(pairs_path)])
+    benign = pairs[pairs["split"] == "test"].iloc[:settings["benign_images"]]
+    return typographic_cases(settings["instructions"], open_images(benign),
+                             settings["benign_texts"], size,
+                             settings.get("friendly_text", FRIENDLY_TEXT), settings.get("typed"))
 
 
 def main(snakemake):
@@ -21,19 +38,14 @@ def main(snakemake):
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     encoder.to(runtime.device())
     groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
-    pairs = read_frame(snakemake.input.pairs, ["split", "word", "image"])
-    plain = pairs[(pairs["split"] == "test") & (pairs["word"] == "none")]
-    benign_images = [decode_image(data) for data in plain["image"].iloc[:settings["benign_images"]]]
-    knobs = AdversarialSettings(n_instructions=len(settings["instructions"]),
-                                runs=settings["runs"], seed=seed,
+    cases = attack_cases(settings, snakemake.input.pairs, encoder_image_size(encoder),
+                         snakemake.params.toyworld)
+    knobs = AdversarialSettings(runs=settings["runs"], seed=seed,
                                 attack_steps=settings["attack_steps"],
                                 defence_steps=settings["defence_steps"],
-                                epsilon=settings["epsilon"], defence_epsilon=settings["epsilon"],
-                                friendly_text=settings.get("friendly_text", FRIENDLY_TEXT))
-    print(dataclasses.asdict(knobs), file=runtime.log_stream())
-    frame = adversarial_study(encoder, groups, settings["instructions"],
-                              settings["benign_texts"], benign_images, knobs,
-                              progress_file=runtime.log_stream(), typed=settings.get("typed"))
+                                epsilon=settings["epsilon"], defence_epsilon=settings["epsilon"])
+    print(dataclasses.asdict(knobs), f"{len(cases)} attack cases", file=runtime.log_stream())
+    frame = adversarial_study(encoder, groups, cases, knobs, progress_file=runtime.log_stream())
     write_table(frame, snakemake.output.runs)
     write_table(adversarial_table(frame).reset_index(), snakemake.output.table,
                 snakemake.output.markdown)

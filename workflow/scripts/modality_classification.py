@@ -18,8 +18,10 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     model, _, embeddings = load_with_embeddings(snakemake.input.model,
                                                 snakemake.input.embeddings, settings["split"])
-    labels = embeddings.pairs[settings["label"]].to_numpy()
-    embeddings = embeddings.subset(labels != "none").subsample(settings["pairs"], seed)
+    labels = embeddings.pairs[settings["label"]]
+    # unlabelled pairs: toyworld's "none", COCO images without instances (null)
+    labelled = (labels.notna() & (labels.astype(str) != "none")).to_numpy()
+    embeddings = embeddings.subset(labelled).subsample(settings["pairs"], seed)
     groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
     model.to(runtime.device())
     table = modality_classification_check(

@@ -1,8 +1,11 @@
-"""Rule text_to_image_control: paper A case study 3 on toyworld — interpolate a prompt embedding
-toward a reference image embedding on one MDS group, decode, and measure what moved."""
+"""Rule text_to_image_control: paper A case study 3 — interpolate a prompt embedding toward a
+reference image embedding on one MDS group, decode, and measure what moved. Toyworld: the toy
+decoder, judged attribute by attribute; with ``unclip`` (real models): diffusers' Stable unCLIP,
+measured by the generated images' own embeddings (cosine to the reference and to the prompt)."""
 
 import numpy as np
 import pandas as pd
+import torch
 
 from crossmodal import runtime
 from crossmodal.case_studies.decoder import load_decoder, sample
@@ -14,9 +17,13 @@ from crossmodal.case_studies.text_to_image import (
     control_measures,
     decoder_generator,
     grid_records,
+    load_unclip_pipeline,
     plot_control_grid,
+    unclip_control_study,
 )
+from crossmodal.data.source import open_image
 from crossmodal.encoders import load_encoder
+from crossmodal.encoders.transformers_backend import PRECISIONS
 from crossmodal.extract import embed_texts
 from crossmodal.images import decode_to_array
 from crossmodal.report.tables import write_table
@@ -52,9 +59,8 @@ def reference_of(embeddings, pairs, wanted: dict):
     return test.image[index], rows.iloc[index]
 
 
-def main(snakemake):
-    settings, seed = snakemake.params.settings, snakemake.params.seed
-    runtime.configure(snakemake.threads, seed)
+def toyworld_control(snakemake, settings, seed):
+    """The toy decoder path: judge quality, decoder agreement, grids judged per attribute."""
     pairs = read_frame(snakemake.input.pairs).set_index("pair_id")
     embeddings = read_embeddings(snakemake.input.embeddings, [])
     classifier, _ = load_classifier(snakemake.input.judge)
@@ -80,7 +86,33 @@ def main(snakemake):
                                     {a: str(row[a]) for a in ATTRIBUTES},
                                     prompt=settings.get("prompt_attributes"),
                                     reference_id=index))
-    measures = control_measures(pd.concat(records, ignore_index=True))
+    return control_measures(pd.concat(records, ignore_index=True)), quality, grids
+
+
+def unclip_control(snakemake, settings, seed):
+    """The Stable unCLIP path (paper A A.4.3): references are image files."""
+    unclip = settings["unclip"]
+    device = runtime.device()
+    dtype = PRECISIONS.get(unclip.get("precision"), torch.float32) if device == "cuda" \
+        else torch.float32
+    pipeline = load_unclip_pipeline(unclip["pipeline"], device, dtype)
+    encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
+    groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
+    references = [open_image(spec["image"]) for spec in settings["references"]]
+    measures, grids = unclip_control_study(
+        pipeline, encoder, settings["prompt"], references, groups, seeds=settings["seeds"],
+        steps=settings["steps"], guidance=settings["guidance"],
+        noise_level=unclip.get("noise_level", 0))
+    quality = {"pipeline": unclip["pipeline"], "device": device, "dtype": str(dtype)}
+    return measures, quality, [(grid, np.asarray(image)) for grid, image in
+                               zip(grids, references, strict=True)]
+
+
+def main(snakemake):
+    settings, seed = snakemake.params.settings, snakemake.params.seed
+    runtime.configure(snakemake.threads, seed)
+    control = unclip_control if "unclip" in settings else toyworld_control
+    measures, quality, grids = control(snakemake, settings, seed)
     write_table(measures, snakemake.output.measures, snakemake.output.markdown)
     write_table(pd.DataFrame([quality]), snakemake.output.quality)
     for (grid, reference_image), path in zip(grids, snakemake.output.figures, strict=True):

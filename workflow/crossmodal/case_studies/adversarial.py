@@ -1,25 +1,22 @@
 """Paper A case study 2 (§4.2, appendix A.4.2, table 3): defending modality-specific adversarial
 attacks, following Shayegani et al.'s "Jailbreak in pieces" set-up (DESIGN §7).
 
-Procedure, per run (seed) and per harmful instruction t_i:
+Procedure, per run (seed) and per attack case i (``attack_cases.AttackCase``: benign image b_i,
+contrast image c_i, reference image r_i, harmful text t_i, benign texts B_i — built as the paper
+does by ``typographic_cases`` or inside toyworld by ``toyworld_cases``):
 
-1. **Contrast image** c_i: t_i typed in black on a white square (``contrast_image``). What is
-   typed may differ from what the victim is asked (``typed``): the paper types the request
-   itself; on toyworld the contrast image carries the harmful *word* the encoder learned to read
-   and the victim's text is its caption phrase (``with the word " bomb "``).
-2. **Attack**: a benign image b_i (3, H, W) in [0, 1] is optimised by PGD so that its image
-   embedding matches the contrast image's: x_adv = argmin ‖E(x) − E(c_i)‖₂ over
-   ‖x − b_i‖∞ ≤ ε, x ∈ [0, 1]³ˣᴴˣᵂ (``attack``).
-3. **Defence** on a latent index set I: x_def = argmin ‖F(x)[I] − F_ben[I]‖₂ over
+1. **Attack**: b_i (3, H, W) in [0, 1] is optimised by PGD so that its image embedding matches
+   the contrast image's: x_adv = argmin ‖E(x) − E(c_i)‖₂ over ‖x − b_i‖∞ ≤ ε,
+   x ∈ [0, 1]³ˣᴴˣᵂ (``attack``).
+2. **Defence** on a latent index set I: x_def = argmin ‖F(x)[I] − F(r_i)[I]‖₂ over
    ‖x − x_adv‖∞ ≤ ε_def, x ∈ [0, 1], starting from x_adv, where F is the raw image embedding
-   (paper A's alignment loss) and F_ben the embedding of the friendly reference image
-   (``friendly_image``: the benign text "peace and love" typed the same way — the paper's
-   "benign image injected with the friendly text", in its noise-free form). Variants: "none"
-   (no defence), "random", "ImgD", "TextD", "CrossD" (``defend``).
-4. **Victim and judge**: by default the encoder's own zero-shot judgement — an attack succeeds
+   (paper A's alignment loss with F_ben = F(r_i), the image carrying the friendly text).
+   Variants: "none" (no defence), "random", "ImgD", "TextD", "CrossD" (``defend``).
+3. **Victim and judge**: by default the encoder's own zero-shot judgement — an attack succeeds
    on an augmented view when the view's embedding is closer (cosine) to t_i's text embedding
-   than to every text of a benign pool; the success rate is the share over R seeded views
-   (``attack_succeeds``). Optionally LLaVA-1.5 with a refusal-keyword judge (``LlavaVictim``).
+   than to every text of B_i; the success rate is the share over R seeded views
+   (``attack_succeeds``). Optionally LLaVA-1.5 prompted with t_i and a refusal-keyword judge
+   (``LlavaVictim``).
 
 Latent sets (paper A: "we select the same number from ImgD, TextD, CrossD ... as well as randomly
 sample the same number of features across the three feature sets as a baseline"): with
@@ -38,22 +35,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from tqdm import tqdm
 
+from crossmodal.case_studies.attack_cases import AttackCase
 from crossmodal.encoders.base import Encoder, MissingWeightsError
 
 GROUPS = ("ImgD", "TextD", "CrossD")
 DEFENCES = ("benign", "none", "random", *GROUPS)  # "benign": the clean image, never attacked
 DEFENDED = ("random", *GROUPS)
-FRIENDLY_TEXT = "peace and love"  # paper A §4.2's friendly text
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
@@ -103,74 +99,12 @@ class AdversarialSettings:
     augmentations: int = 8
     augmentation: Augmentation = Augmentation()
     eot: bool = True
-    n_instructions: int = 8
     runs: int = 3
     seed: int = 0
-    friendly_text: str = FRIENDLY_TEXT
 
     def seeds(self) -> list[int]:
         """One seed per run: ``seed, seed + 1, …``."""
         return [self.seed + run for run in range(self.runs)]
-
-
-# --------------------------------------------------------------------------- typographic images
-
-
-def _load_font(font, font_size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """``font`` None: PIL's bundled scalable font; a path: that TrueType font; else as given."""
-    if font is None:
-        return ImageFont.load_default(size=font_size)
-    if isinstance(font, (str, Path)):
-        return ImageFont.truetype(str(font), font_size)
-    return font
-
-
-def _wrap(text: str, font, width: float) -> list[str]:
-    """Greedy word wrap to lines at most ``width`` px wide (a longer single word keeps a line)."""
-    lines: list[str] = []
-    for word in text.split():
-        candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and font.getlength(candidate) <= width:
-            lines[-1] = candidate
-        else:
-            lines.append(word)
-    return lines or [""]
-
-
-def _layout(text: str, size: int, font) -> tuple[object, list[str], int]:
-    """The largest font size (from size/4 down to 6 px, or the given font object) whose wrapped
-    lines fit inside the canvas less a 4 % margin; returns (font, lines, line height)."""
-    usable = size * 0.92
-    sizes = [None] if isinstance(font, ImageFont.ImageFont | ImageFont.FreeTypeFont) else range(
-        max(6, size // 4), 5, -1)
-    for font_size in sizes:
-        face = _load_font(font, font_size)
-        lines = _wrap(text, face, usable)
-        line_height = int(np.ceil(face.getbbox("Ag")[3] * 1.15))
-        widest = max(face.getlength(line) for line in lines)
-        if widest <= usable and line_height * len(lines) <= usable:
-            break
-    return face, lines, line_height
-
-
-def contrast_image(text: str, size: int, font=None) -> Image.Image:
-    """Shayegani et al.'s contrast image: ``text`` word-wrapped in black on a white
-    ``size``×``size`` RGB square, centred, in the largest font size that fits."""
-    image = Image.new("RGB", (size, size), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    face, lines, line_height = _layout(text, size, font)
-    top = (size - line_height * len(lines)) / 2
-    for row, line in enumerate(lines):
-        draw.text((size / 2, top + (row + 0.5) * line_height), line, fill=(0, 0, 0), font=face,
-                  anchor="mm")
-    return image
-
-
-def friendly_image(text: str = FRIENDLY_TEXT, size: int = 64, font=None) -> Image.Image:
-    """The benign reference of the defence: the friendly text (paper A: "peace and love") through
-    the same renderer as ``contrast_image``, so the reference differs from the contrast image in
-    its words only, not in its layout."""
-    return contrast_image(text, size, font)
 
 
 # --------------------------------------------------------------------------- pixels and features
@@ -357,21 +291,22 @@ def study_latents(groups: np.ndarray, n_latents: int | None, seed: int) -> dict[
 # --------------------------------------------------------------------------- victims and judges
 
 
-def _success_rates(encoder: Encoder, pixels: torch.Tensor, instruction_embeddings: torch.Tensor,
-                   benign_text_embeddings: torch.Tensor, augmentations: int, seed: int,
+def _success_rates(encoder: Encoder, pixels: torch.Tensor, harmful_embeddings: torch.Tensor,
+                   benign_embeddings: torch.Tensor, augmentations: int, seed: int,
                    augmentation: Augmentation) -> np.ndarray:
     """Per image i of (b, 3, H, W): the share of R paired random views v with
-    cos(F(v), T(tᵢ)) > max_j cos(F(v), T(benign_j)); instruction embeddings (b, d), benign (m, d).
-    Returns (b,) float."""
+    cos(F(v), T(harmfulᵢ)) > max_j cos(F(v), T(benignᵢⱼ)); harmful embeddings (b, d), benign
+    (b, m, d) — or (m, d), one pool for every image. Returns (b,) float."""
     generator = torch.Generator().manual_seed(int(seed))
     with torch.inference_mode():
         views = random_views(pixels.to(encoder.device), augmentations, generator, augmentation)
         features = F.normalize(image_features(encoder, views.flatten(0, 1)), dim=-1)
         features = features.view(augmentations, pixels.shape[0], -1)  # (R, b, d)
-        harmful = F.normalize(instruction_embeddings.float().to(encoder.device), dim=-1)
-        benign = F.normalize(benign_text_embeddings.float().to(encoder.device), dim=-1)
-        to_harmful = (features * harmful).sum(-1)                      # (R, b)
-        to_benign = (features @ benign.T).amax(-1)                     # (R, b)
+        harmful = F.normalize(harmful_embeddings.float().to(encoder.device), dim=-1)
+        benign = F.normalize(benign_embeddings.float().to(encoder.device), dim=-1)
+        benign = benign.expand(pixels.shape[0], -1, -1) if benign.dim() == 2 else benign
+        to_harmful = (features * harmful).sum(-1)                          # (R, b)
+        to_benign = torch.einsum("rbd,bmd->rbm", features, benign).amax(-1)  # (R, b)
         return (to_harmful > to_benign).float().mean(0).cpu().numpy()
 
 
@@ -388,23 +323,27 @@ def attack_succeeds(encoder: Encoder, pixels: torch.Tensor, instruction_embeddin
 
 
 class EmbeddingVictim:
-    """The default victim: ``attack_succeeds`` for a batch of images and their instructions."""
+    """The default victim: :func:`attack_succeeds` for a batch of images, each judged against
+    its case's harmful text and benign texts."""
 
-    def __init__(self, encoder: Encoder, benign_texts: Sequence[str], augmentations: int = 8,
+    def __init__(self, encoder: Encoder, augmentations: int = 8,
                  augmentation: Augmentation = Augmentation()):
-        if not benign_texts:
-            raise ValueError("the zero-shot judge needs at least one benign text")
         self.encoder = encoder
-        self.benign_embeddings = encoder.encode_texts(list(benign_texts))
         self.augmentations = augmentations
         self.augmentation = augmentation
 
-    def __call__(self, pixels: torch.Tensor, instructions: Sequence[str], seed: int) -> np.ndarray:
-        """Success rates (b,) of pixels (b, 3, H, W) paired with ``instructions`` (b)."""
-        instruction_embeddings = self.encoder.encode_texts(list(instructions))
-        return _success_rates(self.encoder, pixels, instruction_embeddings,
-                              self.benign_embeddings, self.augmentations, seed,
-                              self.augmentation)
+    def __call__(self, pixels: torch.Tensor, cases: Sequence[AttackCase], seed: int
+                 ) -> np.ndarray:
+        """Success rates (b,) of pixels (b, 3, H, W), row i judged by ``cases[i]``."""
+        pools = {len(case.benign_texts) for case in cases}
+        if len(pools) != 1:
+            raise ValueError(f"every attack case needs the same number of benign texts, got "
+                             f"{sorted(pools)}")
+        harmful = self.encoder.encode_texts([case.harmful_text for case in cases])
+        benign = self.encoder.encode_texts([t for case in cases for t in case.benign_texts])
+        return _success_rates(self.encoder, pixels, harmful,
+                              benign.view(len(cases), pools.pop(), -1), self.augmentations,
+                              seed, self.augmentation)
 
 
 def refusal_judge(response: str) -> bool:
@@ -472,12 +411,13 @@ class LlavaVictim:
         answers = output[:, inputs["input_ids"].shape[1]:]
         return self.processor.batch_decode(answers, skip_special_tokens=True)
 
-    def __call__(self, pixels: torch.Tensor, instructions: Sequence[str], seed: int) -> np.ndarray:
-        """Success rates (b,) of pixels (b, 3, H, W) paired with ``instructions`` (b)."""
+    def __call__(self, pixels: torch.Tensor, cases: Sequence[AttackCase], seed: int
+                 ) -> np.ndarray:
+        """Success rates (b,) of pixels (b, 3, H, W), row i prompted with its case's harmful
+        text."""
         return np.array([np.mean([not self.judge(answer) for answer in
-                                  self.generate(image, instruction, seed + i)])
-                         for i, (image, instruction) in enumerate(zip(pixels, instructions,
-                                                                      strict=True))])
+                                  self.generate(image, case.harmful_text, seed + i)])
+                         for i, (image, case) in enumerate(zip(pixels, cases, strict=True))])
 
 
 # --------------------------------------------------------------------------- the study
@@ -492,48 +432,39 @@ def _check_groups(encoder: Encoder, groups) -> np.ndarray:
     return groups
 
 
-def _study_inputs(encoder: Encoder, instructions: Sequence[str],
-                  benign_images: Sequence[Image.Image], settings: AdversarialSettings,
-                  typed: Sequence[str] | None = None) -> dict[str, object]:
-    """Fixed across runs: the instructions used (first n), benign pixels (N, 3, H, W) (image
-    i mod len), contrast embeddings (N, d) of the typed texts (default: the instructions) and the
-    friendly reference embedding (d,)."""
-    if not instructions or not benign_images:
-        raise ValueError("the adversarial study needs at least one instruction and one benign "
-                         "image")
-    typed = list(instructions if typed is None else typed)
-    if len(typed) != len(instructions):
-        raise ValueError(f"the adversarial study got {len(typed)} typed texts for "
-                         f"{len(instructions)} instructions; give one per instruction")
+def _study_inputs(encoder: Encoder, cases: Sequence[AttackCase], settings: AdversarialSettings
+                  ) -> dict[str, torch.Tensor]:
+    """Fixed across runs: benign pixels (N, 3, H, W), contrast embeddings (N, d) and reference
+    embeddings (N, d) of the cases."""
+    if not cases:
+        raise ValueError("the adversarial study needs at least one attack case")
     size = settings.image_size or encoder_image_size(encoder)
-    used = list(instructions[: settings.n_instructions])
-    benign = unit_pixels([benign_images[i % len(benign_images)] for i in range(len(used))], size)
     with torch.inference_mode():
-        contrast = image_features(encoder, unit_pixels(
-            [contrast_image(t, size) for t in typed[: len(used)]], size))
-        reference = image_features(encoder, unit_pixels(
-            [friendly_image(settings.friendly_text, size)], size))[0]
-    return {"instructions": used, "benign": benign, "contrast": contrast, "reference": reference}
+        contrast = image_features(encoder, unit_pixels([c.contrast for c in cases], size))
+        reference = image_features(encoder, unit_pixels([c.reference for c in cases], size))
+    return {"benign": unit_pixels([c.benign for c in cases], size), "contrast": contrast,
+            "reference": reference}
 
 
 def _defend_variants(encoder: Encoder, adversarial: torch.Tensor, reference: torch.Tensor,
                      latent_sets: Mapping[str, np.ndarray], settings: AdversarialSettings,
                      seed: int) -> dict[str, torch.Tensor]:
-    """One batched defence of every (variant, image): the batch is the adversarial images repeated
-    per variant, each row with its variant's latent mask. Returns variant → (N, 3, H, W)."""
+    """One batched defence of every (variant, image): the batch is the adversarial images (and
+    their references (N, d)) repeated per variant, each row with its variant's latent mask.
+    Returns variant → (N, 3, H, W)."""
     n, dim = adversarial.shape[0], reference.shape[-1]
     masks = torch.cat([latent_mask(latent_sets[v], dim).expand(n, dim) for v in DEFENDED])
-    defended = defend(encoder, adversarial.repeat(len(DEFENDED), 1, 1, 1), reference, masks,
-                      settings.defence_steps, settings.defence_step_size,
-                      settings.defence_epsilon, seed,
+    defended = defend(encoder, adversarial.repeat(len(DEFENDED), 1, 1, 1),
+                      reference.repeat(len(DEFENDED), 1), masks, settings.defence_steps,
+                      settings.defence_step_size, settings.defence_epsilon, seed,
                       settings.augmentation if settings.eot else None)
     return dict(zip(DEFENDED, defended.split(n), strict=True))
 
 
-def _one_run(encoder: Encoder, inputs: Mapping, groups: np.ndarray, victim,
-             settings: AdversarialSettings, run: int, seed: int) -> list[dict]:
-    """Attack every instruction once, defend with every variant, judge all; one row per
-    defence with the success rate averaged over instructions."""
+def _one_run(encoder: Encoder, inputs: Mapping, cases: Sequence[AttackCase], groups: np.ndarray,
+             victim, settings: AdversarialSettings, run: int, seed: int) -> list[dict]:
+    """Attack every case once, defend with every variant, judge all; one row per defence with
+    the success rate averaged over cases."""
     latent_sets = study_latents(groups, settings.n_latents, seed)
     adversarial = attack(encoder, inputs["benign"], inputs["contrast"], settings.attack_steps,
                          settings.epsilon, settings.attack_step_size, seed,
@@ -541,41 +472,36 @@ def _one_run(encoder: Encoder, inputs: Mapping, groups: np.ndarray, victim,
     images = {"benign": inputs["benign"].to(encoder.device), "none": adversarial,
               **_defend_variants(encoder, adversarial, inputs["reference"], latent_sets,
                                  settings, seed)}
-    n = len(inputs["instructions"])
-    rates = victim(torch.cat([images[d] for d in DEFENCES]),
-                   inputs["instructions"] * len(DEFENCES), seed)
+    n = len(cases)
+    rates = victim(torch.cat([images[d] for d in DEFENCES]), list(cases) * len(DEFENCES), seed)
     return [{"run": run, "seed": seed, "defence": defence,
              "n_latents": len(latent_sets.get(defence, ())),
              "instructions": n, "success_rate": float(np.mean(rates[i * n:(i + 1) * n]))}
             for i, defence in enumerate(DEFENCES)]
 
 
-def adversarial_study(encoder: Encoder, groups, instructions: Sequence[str],
-                      benign_texts: Sequence[str], benign_images: Sequence[Image.Image],
+def adversarial_study(encoder: Encoder, groups, cases: Sequence[AttackCase],
                       settings: AdversarialSettings = AdversarialSettings(),
                       seeds: Sequence[int] | None = None, victim=None,
-                      progress_file: TextIO | None = None,
-                      typed: Sequence[str] | None = None) -> pd.DataFrame:
+                      progress_file: TextIO | None = None) -> pd.DataFrame:
     """Paper A table 3 on ``encoder``. For each run (``seeds``, default ``settings.seeds()``):
-    attack each of the first ``n_instructions`` instructions once (benign image i mod len),
-    defend with "random" / "ImgD" / "TextD" / "CrossD" latents (``study_latents``), and measure
-    the success rate of the clean image ("benign"), the attack ("none") and every defence with
-    ``victim`` (default ``EmbeddingVictim`` over ``benign_texts``).
+    attack every case (:mod:`crossmodal.case_studies.attack_cases`) once, defend with "random" /
+    "ImgD" / "TextD" / "CrossD" latents (``study_latents``), and measure the success rate of the
+    clean image ("benign"), the attack ("none") and every defence with ``victim`` (default
+    :class:`EmbeddingVictim`).
 
-    ``groups`` (d,): "ImgD" / "TextD" / "CrossD" / "dead" per raw embedding dimension;
-    ``typed`` (one per instruction, default the instructions): the texts of the contrast images.
+    ``groups`` (d,): "ImgD" / "TextD" / "CrossD" / "dead" per raw embedding dimension.
     Returns a long frame: run, seed, defence, n_latents, instructions, success_rate."""
     groups = _check_groups(encoder, groups)
     encoder.model.eval()
     seeds = settings.seeds() if seeds is None else list(seeds)
-    victim = victim or EmbeddingVictim(encoder, benign_texts, settings.augmentations,
-                                       settings.augmentation)
-    inputs = _study_inputs(encoder, instructions, benign_images, settings, typed)
+    victim = victim or EmbeddingVictim(encoder, settings.augmentations, settings.augmentation)
+    inputs = _study_inputs(encoder, cases, settings)
     rows = []
     bar = tqdm(total=len(seeds), desc="adversarial study", unit="run",
                file=progress_file or sys.stderr, mininterval=10)
     for run, seed in enumerate(seeds):
-        rows += _one_run(encoder, inputs, groups, victim, settings, run, int(seed))
+        rows += _one_run(encoder, inputs, cases, groups, victim, settings, run, int(seed))
         bar.update(1)
     bar.close()
     return pd.DataFrame(rows)

@@ -13,7 +13,8 @@ noise seeds, so differences along a row are caused by the embedding alone. On to
 decoder is :mod:`crossmodal.case_studies.decoder` and the effect is *measured*: an attribute
 classifier reads shape, colour and background texture off every generated image and
 :func:`control_measures` reports how often each matches the reference image. The real run feeds
-T' to diffusers' Stable unCLIP as ``image_embeds`` (:func:`unclip_generate`).
+T' to diffusers' Stable unCLIP as ``image_embeds`` (:func:`unclip_generate`) and measures how
+far the generated images' own embeddings move toward the reference (:func:`embedding_follow`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 
 from crossmodal.case_studies.decoder import EmbeddingDecoder, sample
 from crossmodal.case_studies.shape_classifier import AttributeClassifier, predict
@@ -180,6 +182,54 @@ def _show_reference(axis, image: np.ndarray | None) -> None:
     if image is not None:
         axis.imshow(image, interpolation="nearest")
         axis.set_title("reference", fontsize="small")
+
+
+def embedding_follow(generated: np.ndarray, prompt_embedding: np.ndarray,
+                     reference_embedding: np.ndarray, group_names: Sequence[str] = GROUP_ORDER,
+                     weights: Sequence[float] = DEFAULT_WEIGHTS, reference_id=0) -> pd.DataFrame:
+    """The real-model measure (no attribute judge): per (group, w), the mean cosine of the
+    generated images' embeddings ``generated`` (G, W, S, d) to the reference image embedding R
+    and to the prompt embedding T, cos_reference and cos_prompt, and n_images = S. A pull on
+    group I that moves the image toward the reference raises cos_reference along w."""
+    unit = generated / np.linalg.norm(generated, axis=-1, keepdims=True)
+    to_reference = unit @ (reference_embedding / np.linalg.norm(reference_embedding))
+    to_prompt = unit @ (prompt_embedding / np.linalg.norm(prompt_embedding))
+    n_groups, n_weights, n_seeds = to_reference.shape
+    group_index, weight_index = np.indices((n_groups, n_weights))
+    return pd.DataFrame({
+        "group": np.asarray(group_names, dtype=object)[group_index.ravel()],
+        "w": np.asarray(weights, dtype=float)[weight_index.ravel()],
+        "reference_id": reference_id,
+        "cos_reference": to_reference.mean(axis=2).ravel().astype(float),
+        "cos_prompt": to_prompt.mean(axis=2).ravel().astype(float),
+        "n_images": n_seeds})
+
+
+def unclip_control_study(pipeline, encoder, prompt: str, reference_images: Sequence,
+                         groups: np.ndarray, seeds: Sequence[int] = (0,), steps: int = 20,
+                         guidance: float = 10.0, noise_level: int = 0,
+                         weights: Sequence[float] = DEFAULT_WEIGHTS
+                         ) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """Case study 3 on a real model: the prompt's text embedding T is pulled toward each
+    reference image's embedding R (PIL ``reference_images``) on each MDS group (``groups``, one
+    name per embedding dimension), decoded by Stable unCLIP, and every generated image is
+    embedded again by ``encoder``. Returns the :func:`embedding_follow` rows of all references
+    and one grid (G, W, S, H, W', 3) per reference."""
+    from crossmodal.extract import embed_images, embed_texts
+
+    prompt_embedding = embed_texts(encoder, [prompt])[0]
+    generate = unclip_generator(pipeline, prompt, steps, guidance, noise_level)
+    measures, grids = [], []
+    for index, image in enumerate(reference_images):
+        reference = embed_images(encoder, [image])[0]
+        grid = control_grid(generate, prompt_embedding, reference, groups, weights=weights,
+                            seeds=seeds)
+        flat = [Image.fromarray(cell) for cell in grid.reshape(-1, *grid.shape[3:])]
+        generated = embed_images(encoder, flat).reshape(*grid.shape[:3], -1)
+        measures.append(embedding_follow(generated, prompt_embedding, reference,
+                                         weights=weights, reference_id=index))
+        grids.append(grid)
+    return pd.concat(measures, ignore_index=True), grids
 
 
 def unclip_generate(pipeline, image_embeds, seed: int | Sequence[int] = 0, prompt: str = "",

@@ -12,7 +12,7 @@
 
 from crossmodal.data.coco import CocoSource
 from crossmodal.data.fashioniq import FashionIQError, mean_caption_embeddings, read_fashioniq
-from crossmodal.data.imagefolder import ImageFolderSource
+from crossmodal.data.imagefolder import ImageFolderSource, class_names_of
 from crossmodal.data.source import (
     DatasetError,
     PairBatch,
@@ -39,6 +39,7 @@ __all__ = [
     "PairsFile",
     "TableSource",
     "WebDatasetSource",
+    "class_names_of",
     "class_prompt",
     "mean_caption_embeddings",
     "open_image",

@@ -137,3 +137,17 @@ class ImageFolderSource(PairSource):
             yield PairRecord(f"{folder}/{path.name}", self.split,
                              class_prompt(name, self.template), str(path.resolve()),
                              labels={"label": name, "class_dir": folder, "class_index": index})
+
+
+def class_names_of(pairs, label: str = "label", index: str = "class_index") -> list[str]:
+    """The class names of an imagefolder ``pairs`` frame, in ``class_index`` order (the order of
+    the zero-shot classifier's rows); DatasetError if the frame has no class column."""
+    if label not in pairs.columns:
+        raise DatasetError(f"pairs have no class column {label!r} (columns: "
+                           f"{sorted(pairs.columns)}); zero-shot classes need an imagefolder "
+                           "dataset")
+    frame = pairs[[label, index]] if index in pairs.columns else pairs[[label]]
+    frame = frame.dropna(subset=[label])
+    if index in frame.columns:
+        frame = frame.sort_values(index, kind="stable")
+    return list(dict.fromkeys(frame[label].astype(str)))

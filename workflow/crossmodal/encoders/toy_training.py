@@ -6,13 +6,13 @@ preserves the cone effect of random initialisation (Liang et al. 2022), which is
 toy encoder a real modality gap. With ``self_supervision > 0`` (the DeCLIP analogue) the loss adds
 ``self_supervision · (ClipLoss(img, img′) + ClipLoss(txt, txt′)) / 2`` over augmented views.
 
-Batches are shuffled pairs, or (``group_size`` g > 1) minimal-pair batches: runs of g pairs that
-agree on every shared concept family but one, the free family drawn per pair and epoch
-(``batch_order``). A web-scale CLIP sees so many negatives that every shared concept is needed to
-tell a caption's image from the rest; a toy batch of 128 is told apart by the two or three
-easiest families, and the others (toyworld's shape, typographic word, attribute cue) are never
-learned. Minimal pairs in the batch give each family that pressure (hard negatives, as in
-NegCLIP, Yuksekgonul et al. 2023).
+The text tower learns at ``text_lr_scale`` · lr. At the full rate the word-level text tower,
+which sees every word directly, becomes invariant to whatever the image tower cannot read yet
+within a few hundred steps, and the contrastive gradient toward it vanishes (both towers then
+ignore it: a saddle). A slow text tower keeps its random-feature view of every word long enough
+for the image tower to align to the typographic word, the shape and the attribute cue; measured
+on toyworld (40k pairs, 4 epochs): shape / word / attribute linear probes on image embeddings
+0.30 / 0.91 / 0.51 at scale 1, 0.96 / 0.81 / 0.95 at scale 0.01.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class TrainingConfig:
     grad_clip: float = 1.0
     self_supervision: float = 0.0
     max_logit_scale: float = 100.0
-    group_size: int = 1
+    text_lr_scale: float = 1.0
     seed: int = 0
 
     @classmethod
@@ -65,31 +65,16 @@ def to_pixels(images: np.ndarray, mean: Sequence[float], std: Sequence[float]) -
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def batch_order(n: int, families: np.ndarray | None, group_size: int, rng: np.random.Generator
-                ) -> np.ndarray:
-    """A permutation of the n pairs for one epoch: uniform when ``group_size`` ≤ 1; otherwise
-    minimal-pair runs. ``families`` (n, F) holds integer codes of F concept families per pair.
-    Every pair draws one family f uniformly; pairs that drew the same f and agree on all the
-    other F − 1 families form a key; each key's pairs, in random order, are cut into runs of
-    ``group_size`` (a key's last run may be shorter); the runs are shuffled and concatenated.
-    Consecutive batches thus hold runs of pairs that differ (at most) in one family."""
-    if group_size <= 1:
-        return rng.permutation(n)
-    codes = np.asarray(families, dtype=np.int64)
-    free = rng.integers(0, codes.shape[1], size=n)
-    masked = codes.copy()
-    masked[np.arange(n), free] = -1
-    _, keys = np.unique(np.column_stack([free, masked]), axis=0, return_inverse=True)
-    shuffled = rng.permutation(n)
-    by_key = shuffled[np.argsort(keys[shuffled], kind="stable")]
-    sorted_keys = keys[by_key]
-    new_key = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
-    starts = np.flatnonzero(new_key)
-    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
-    run_id = np.cumsum(new_key | (rank % group_size == 0)) - 1
-    position = np.empty(run_id[-1] + 1, dtype=np.int64)
-    position[rng.permutation(len(position))] = np.arange(len(position))
-    return by_key[np.argsort(position[run_id], kind="stable")]
+def parameter_groups(model: torch.nn.Module, config: TrainingConfig) -> list[dict]:
+    """AdamW groups: matrices decay, vectors do not; the text tower's parameters (everything
+    outside ``visual`` but the shared ``logit_scale``) learn at ``text_lr_scale`` · lr."""
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, parameter in model.named_parameters():
+        text = not name.startswith("visual.") and name != "logit_scale"
+        groups.setdefault((text, parameter.ndim >= 2), []).append(parameter)
+    return [{"params": params, "weight_decay": config.weight_decay if decays else 0.0,
+             "lr": config.lr * (config.text_lr_scale if text else 1.0)}
+            for (text, decays), params in sorted(groups.items())]
 
 
 def cosine_schedule(step: int, total: int, warmup: int) -> float:
@@ -109,10 +94,8 @@ def train_toy_clip(
     mean: Sequence[float],
     std: Sequence[float],
     progress_file=None,
-    families: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``;
-    ``families`` (N, F) integer concept codes for minimal-pair batches (``config.group_size`` > 1).
+    """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``.
 
     Returns the per-step log: step, epoch, loss, clip_loss, self_loss, logit_scale, lr, seconds.
     """
@@ -121,9 +104,6 @@ def train_toy_clip(
     order_rng = np.random.default_rng(config.seed)
     tokens = tokenizer(list(captions))
     n = len(captions)
-    if config.group_size > 1 and (families is None or len(families) != n):
-        raise ValueError(f"group_size {config.group_size} needs the concept codes of every "
-                         "training pair")
     steps_per_epoch = n // config.batch_size
     if steps_per_epoch == 0:
         raise ValueError(f"{n} training pairs is fewer than one batch of {config.batch_size}")
@@ -132,15 +112,7 @@ def train_toy_clip(
     model.visual.to(memory_format=torch.channels_last)
     model.train()
     loss_fn = open_clip.ClipLoss()
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-    )
+    optimizer = torch.optim.AdamW(parameter_groups(model, config), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: cosine_schedule(s, total, config.warmup_steps)
     )
@@ -149,7 +121,7 @@ def train_toy_clip(
     start = time.perf_counter()
     bar = tqdm(total=total, desc="train toy clip", file=progress_file, mininterval=10)
     for epoch in range(config.epochs):
-        order = batch_order(n, families, config.group_size, order_rng)
+        order = order_rng.permutation(n)
         for b in range(steps_per_epoch):
             index = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
             pixels = to_pixels(images[index], mean, std)

@@ -5,6 +5,11 @@ Each ``Section`` of ``SECTIONS`` claims, by glob pattern on the file name, the C
 Files no section claims go into a final "Other results" section, so nothing is ever hidden.
 Only the top level of each directory is read (sub-directories hold per-encoder intermediates);
 temporary files of in-progress atomic writes are skipped.
+
+Every table carries a one-line verdict (``crossmodal.report.verdicts``): does it support the
+claim the paper makes with it? A "Paper claims" section lists them all with links. A small
+script marks images that fail to load (class ``broken``, ``data-broken-images`` on ``<body>``),
+so a reader — or a headless browser — sees a missing figure at once.
 """
 
 from __future__ import annotations
@@ -21,12 +26,16 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.atomic import write_text_atomic
+from crossmodal.report import verdicts
 
 TABLE_SUFFIXES = (".csv",)
 FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
 TEMPORARY_NAME = re.compile(r"\.tmp-\d+-[0-9a-f]+")
 OTHER_RESULTS = "Other results"
 METADATA_ID = "run-metadata"
+CLAIMS_ID = "paper-claims"
+VERDICT_CLASSES = {verdicts.HOLDS: "holds", verdicts.FAILS: "fails",
+                   verdicts.NOT_COMPARABLE: "not-comparable"}
 
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em;
@@ -40,6 +49,23 @@ figure { display: inline-block; margin: 0.5em 1em 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
 .error { color: #a00; }
+.verdict { font-weight: 600; margin: 0.2em 0 0.4em; }
+.verdict.holds { color: #1a7f37; }
+.verdict.fails { color: #b35900; }
+.verdict.not-comparable { color: #666; }
+table.claims td, table.claims th { text-align: left; }
+table.claims td:nth-child(2) { white-space: nowrap; }
+img.broken { outline: 3px solid #a00; min-width: 10em; min-height: 3em; }
+"""
+# Marks every image that did not load; <body data-images / data-broken-images> sum it up.
+IMAGE_CHECK = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var broken = images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+  broken.forEach(function (i) { i.classList.add("broken"); });
+  document.body.setAttribute("data-images", String(images.length));
+  document.body.setAttribute("data-broken-images", String(broken.length));
+});
 """
 
 
@@ -162,7 +188,7 @@ def fill_sections(tables: list[Path], figures: list[Path],
     """The sections that claimed at least one file, in order, followed by "Other results"
     holding every file no section claimed (when there is any)."""
     claimed: set[Path] = set()
-    taken = {METADATA_ID}
+    taken = {METADATA_ID, CLAIMS_ID, GALLERIES_ID}
     filled = []
     for section in sections:
         mine_tables = claim(tables, section.table_patterns, claimed)
@@ -183,15 +209,66 @@ def format_float(value: float) -> str:
     return f"{value:.4g}"
 
 
-def render_table(path: Path) -> str:
-    """HTML for one CSV file: its name as h3, then the table (or the error reading it)."""
-    heading = f"<h3>{html.escape(path.name)}</h3>"
+def read_table(path: Path) -> pd.DataFrame | str:
+    """The CSV at ``path``, or the message saying why it cannot be read."""
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        message = html.escape(f"could not read this table: {error}")
-        return f'{heading}\n<p class="error">{message}</p>'
-    return f"{heading}\n{frame.to_html(index=False, float_format=format_float, border=0)}"
+        return f"could not read this table: {error}"
+
+
+def table_anchor(path: Path) -> str:
+    """The HTML id of a table's heading: ``table-`` + its file stem (lowercase, '-' joined)."""
+    return "table-" + (re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "untitled")
+
+
+def table_verdict(path: Path, frame: pd.DataFrame | str) -> tuple[str, str]:
+    """(CSS class, text) of the table's verdict; a table that cannot be read or checked gives
+    class "error" and the one-line reason."""
+    if isinstance(frame, str):
+        return "error", f"no verdict: {frame}"
+    try:
+        verdict = verdicts.verdict_for(path.name, frame)
+    except verdicts.VerdictError as error:
+        return "error", f"no verdict: {error}"
+    return VERDICT_CLASSES[verdict.status], str(verdict)
+
+
+def render_table(path: Path) -> str:
+    """HTML for one CSV file: its name (and the paper table it reproduces) as h3, its verdict,
+    then the table (or the error reading it)."""
+    frame = read_table(path)
+    paper = verdicts.paper_table(path.name)
+    title = html.escape(path.name + (f" — {paper}" if paper else ""))
+    kind, text = table_verdict(path, frame)
+    parts = [f'<h3 id="{table_anchor(path)}">{title}</h3>',
+             f'<p class="verdict {kind}">{html.escape(text)}</p>']
+    if isinstance(frame, str):
+        parts.append(f'<p class="error">{html.escape(frame)}</p>')
+    else:
+        parts.append(frame.to_html(index=False, float_format=format_float, border=0))
+    return "\n".join(parts)
+
+
+def render_claims(filled: list[FilledSection]) -> str:
+    """HTML section with one row per table of the page: the file (linked), the paper table it
+    reproduces and its verdict; paper tables first, in the papers' order."""
+    order = list(verdicts.VERDICTS)
+    tables = sorted((t for f in filled for t in f.tables),
+                    key=lambda t: order.index(t.name) if t.name in order else len(order))
+    rows = []
+    for table in tables:
+        kind, text = table_verdict(table, read_table(table))
+        rows.append(f'<tr><td><a href="#{table_anchor(table)}">{html.escape(table.name)}</a></td>'
+                    f"<td>{html.escape(verdicts.paper_table(table.name) or '—')}</td>"
+                    f'<td class="verdict {kind}">{html.escape(text)}</td></tr>')
+    body = ('<table class="claims">\n<tr><th>table</th><th>reproduces</th><th>verdict</th></tr>\n'
+            + "\n".join(rows) + "\n</table>") if rows else "<p>no tables</p>"
+    return (f'<section id="{CLAIMS_ID}">\n<h2>Paper claims</h2>\n<p>For every table: does it '
+            "support the claim the paper makes with it? Toyworld is synthetic, so the checks test "
+            "the paper's qualitative claim (an ordering, a sign) on our numbers; the rule of each "
+            "is documented in <code>crossmodal.report.verdicts</code>.</p>\n"
+            f"{body}\n</section>")
 
 
 def relative_url(target: Path, page_dir: Path) -> str:
@@ -227,9 +304,12 @@ def render_metadata(metadata: Mapping[str, str]) -> str:
     return f'<section id="{METADATA_ID}">\n<h2>Run metadata</h2>\n{body}\n</section>'
 
 
-def render_contents(filled: list[FilledSection]) -> str:
-    """HTML table of contents linking to the metadata and every section's anchor."""
-    links = [(METADATA_ID, "Run metadata")] + [(f.anchor, f.section.title) for f in filled]
+def render_contents(filled: list[FilledSection], galleries: bool = False) -> str:
+    """HTML table of contents linking to the metadata, the claims, every section's anchor and
+    (when there are any) the galleries."""
+    links = [(METADATA_ID, "Run metadata"), (CLAIMS_ID, "Paper claims")]
+    links += [(f.anchor, f.section.title) for f in filled]
+    links += [(GALLERIES_ID, "Feature galleries")] if galleries else []
     items = "\n".join(f'<li><a href="#{anchor}">{html.escape(title)}</a></li>'
                       for anchor, title in links)
     return f"<nav>\n<h2>Contents</h2>\n<ul>\n{items}\n</ul>\n</nav>"
@@ -247,12 +327,14 @@ def render_gallery_links(pages: Mapping[str, Path], page_dir: Path) -> str:
 def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_dir: Path,
                 galleries: Mapping[str, Path] | None = None) -> str:
     """The whole HTML document."""
-    body = [render_contents(filled), render_metadata(metadata)]
+    body = [render_contents(filled, bool(galleries)), render_metadata(metadata),
+            render_claims(filled)]
     body += [render_section(f, page_dir) for f in filled]
     if galleries:
         body.append(render_gallery_links(galleries, page_dir))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>crossmodal report</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            f"<title>crossmodal report</title>\n<style>{CSS}</style>\n"
+            f"<script>{IMAGE_CHECK}</script>\n</head>\n<body>\n"
             "<h1>crossmodal report</h1>\n" + "\n".join(body) + "\n</body>\n</html>\n")
 
 

@@ -26,6 +26,9 @@ ROW_Y = {"top": 17.0, "bottom": 47.0}
 ROW_X = {"one": (32.0,), "two": (20.0, 44.0), "three": (11.0, 32.0, 53.0)}
 JITTER = 1.5
 BADGE = {"day": 255, "night": 0}
+# The typographic word's font size on the reference canvas: 18 px fills about the width of a
+# 64-px image, large enough for the toy CLIP to learn to read (at 12 px it never did).
+WORD_FONT_SIZE = 18
 
 
 class Rendering(NamedTuple):
@@ -91,7 +94,7 @@ def _texture(name: str, size: int) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=max(6, round(12 * size / REFERENCE_SIZE)))
+    return ImageFont.load_default(size=max(6, round(WORD_FONT_SIZE * size / REFERENCE_SIZE)))
 
 
 def _background(scene: Mapping, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,172 @@
+"""The real-model experiment configs (config/experiments/): each is valid against the schema and
+its references, and `snakemake -n all` on it plans the papers' DAG — with the default
+config/config.yaml present in the working directory, as in a run from the checkout, so a leak of
+the embedded toyworld default into an experiment would show as toy jobs. The data and weight
+paths (the `paths:` block of each file) are rewritten to dummy files and folders the test makes;
+a dry run reads none of them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crossmodal.config import check_config
+
+# two dry runs, ~4 s each on 2 idle cores: not marked `workflow`
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS = ROOT / "config" / "experiments"
+SCHEMA = ROOT / "config" / "schema.yaml"
+PAPER_B_ENCODERS = ["clip_b32", "clip_l14", "openclip_b32", "openclip_l14", "siglip", "siglip2"]
+PAPER_B_BETAS = {"clip_b32": 4e-4, "clip_l14": 1e-4, "openclip_b32": 4e-4, "openclip_l14": 2e-4,
+                 "siglip": 1e-4, "siglip2": 7e-5}
+TOY_RULES = {"toyworld_data", "train_toy_encoder", "train_image_decoder", "train_attribute_judge",
+             "groundtruth_recovery", "mono_groundtruth"}
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((EXPERIMENTS / name).read_text())
+
+
+def replace_strings(value, mapping: dict):
+    """``value`` with every string equal to a key of ``mapping`` replaced, recursively."""
+    if isinstance(value, dict):
+        return {k: replace_strings(v, mapping) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replace_strings(v, mapping) for v in value]
+    return mapping.get(value, value) if isinstance(value, str) else value
+
+
+def dummy_path(root: Path, name: str, original: str) -> str:
+    """A placeholder standing in for one `paths:` entry: an empty file, a brace pattern of empty
+    tar shards, or an empty directory, under ``root``."""
+    target = root / "dummy" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if original.endswith(".tar"):  # shard pattern: two empty shards
+        target.mkdir(parents=True, exist_ok=True)
+        for index in range(2):
+            (target / f"{index:05d}.tar").touch()
+        return str(target / "{00000..00001}.tar")
+    if Path(original).suffix:  # a file (checkpoint, class names, image)
+        target = target.with_suffix(Path(original).suffix)
+        target.touch()
+        return str(target)
+    if original.startswith("data/"):  # a dataset directory
+        target.mkdir(parents=True, exist_ok=True)
+        return str(target)
+    return original  # a hub name or tag: nothing local to stand in for
+
+
+def rewritten(name: str, workdir: Path) -> tuple[dict, Path]:
+    """The experiment config with its data and weight paths pointing at dummies in ``workdir``,
+    written to ``workdir``; the default config/config.yaml is copied next to it."""
+    config = load(name)
+    mapping = {original: dummy_path(workdir, key, original)
+               for key, original in config["paths"].items() if isinstance(original, str)}
+    config = replace_strings(config, mapping)
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    (workdir / "config").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "config" / "config.yaml", workdir / "config" / "config.yaml")
+    return config, path
+
+
+def dry_run(workdir: Path, configfile: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+               "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2",
+               "-n", "all"]
+    return subprocess.run(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=300, check=False)
+
+
+def planned(output: str) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job a dry run prints."""
+    jobs, current = [], None
+    for line in output.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line)
+        if match:
+            current = (match[1], {})
+            jobs.append(current)
+        elif current is not None and line.strip().startswith("wildcards: "):
+            value = line.strip()[len("wildcards: "):]
+            current[1].update(item.split("=", 1) for item in value.split(", "))
+    return jobs
+
+
+def plan(tmp_path_factory, name: str) -> tuple[dict, list[tuple[str, dict]], Counter]:
+    workdir = tmp_path_factory.mktemp(name.removesuffix(".yaml"))
+    config, path = rewritten(name, workdir)
+    process = dry_run(workdir, path)
+    assert process.returncode == 0, f"$ {' '.join(process.args)}\n{process.stdout}"
+    jobs = planned(process.stdout)
+    return config, jobs, Counter(rule for rule, _ in jobs)
+
+
+@pytest.fixture(scope="module")
+def paper_a(tmp_path_factory):
+    return plan(tmp_path_factory, "paperA-clip-vitb32.yaml")
+
+
+@pytest.fixture(scope="module")
+def paper_b(tmp_path_factory):
+    return plan(tmp_path_factory, "paperB-six-models.yaml")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXPERIMENTS.glob("*.yaml")))
+def test_experiment_config_is_valid(name):
+    config = load(name)
+    check_config(config, SCHEMA)
+    assert "paths" in config, "keep the data and weight locations in a `paths:` block at the top"
+
+
+def test_paper_a_plans_clip_declip_sae_ncl_and_the_case_studies(paper_a):
+    config, jobs, counts = paper_a
+    assert not TOY_RULES & set(counts), "toyworld jobs leaked into the real experiment"
+    assert config["encoders"]["clip"] == {"backend": "open_clip", "name": "ViT-B-32",
+                                          "pretrained": "openai", "cache_dir": None}
+    assert config["dictionaries"]["mm_topk"]["k"] == 32
+    assert config["dictionaries"]["mm_topk"]["expansion"] == 1  # n = d
+    assert counts["webdataset_data"] == 1 and counts["coco_data"] == 1
+    extracted = {(w["encoder"], w["dataset"]) for r, w in jobs if r == "extract_embeddings"}
+    assert extracted == {(e, d) for e in ("clip", "declip", "clip_h14") for d in ("cc3m", "coco")}
+    trained = {(w["encoder"], w["method"]) for r, w in jobs if r == "train_dictionary"}
+    assert {("clip", "mm_topk"), ("clip", "ncl"), ("declip", "raw"),
+            ("clip_h14", "raw")} <= trained
+    assert "beta_sweep" not in counts
+    for rule in ("attribute_labels", "attribute_study", "adversarial_study",
+                 "text_to_image_control", "monosemanticity_scores", "modality_classification",
+                 "mds_figure", "paper_a_monosemanticity", "report"):
+        assert counts[rule] >= 1, rule
+    features = {(w["encoder"], w["method"], w["dataset"])
+                for r, w in jobs if r == "latent_features"}
+    assert ("clip_h14", "raw", "cc3m") in features  # unCLIP's MDS groups
+    assert ("clip_h14", "raw", "coco") in features  # ICLR table 1 on COCO
+
+
+def test_paper_b_plans_six_encoders_four_datasets_and_both_sae_a(paper_b):
+    config, jobs, counts = paper_b
+    assert not TOY_RULES & set(counts), "toyworld jobs leaked into the real experiment"
+    models = {name: block["model"] for name, block in config["encoders"].items()}
+    assert sorted(models) == sorted(PAPER_B_ENCODERS)
+    assert all(block["backend"] == "transformers" for block in config["encoders"].values())
+    for rule in ("webdataset_data", "coco_data", "imagefolder_data", "fashioniq_data"):
+        assert counts[rule] == 1, rule
+    extracted = {(w["encoder"], w["dataset"]) for r, w in jobs if r == "extract_embeddings"}
+    assert extracted == {(e, d) for e in PAPER_B_ENCODERS
+                         for d in ("laion", "coco", "imagenet", "fashioniq")}
+    trained = {(w["encoder"], w["method"]) for r, w in jobs if r == "train_dictionary"}
+    for encoder, beta in PAPER_B_BETAS.items():
+        assert config["dictionaries"][f"sae_a_{encoder}"]["beta"] == pytest.approx(beta)
+        assert {(encoder, "sae"), (encoder, f"sae_a_{encoder}"), (encoder, "sae_a_auto")} <= trained
+    swept = {(w["encoder"], w["method"]) for r, w in jobs if r == "beta_sweep"}
+    assert swept == {(e, "sae_a_auto") for e in PAPER_B_ENCODERS}
+    table1 = {(w["encoder"], w["method"]) for r, w in jobs if r == "dictionary_metrics"}
+    assert table1 == {(e, m) for e in PAPER_B_ENCODERS for m in ("sae", f"sae_a_{e}")}
+    assert counts["paper_b_table1"] == 1 and counts["report"] == 1
