@@ -207,25 +207,26 @@ def embed_pairs(encoder: Encoder, images: Sequence[bytes], captions: Sequence[st
     return (np.concatenate([p.image for p in parts]), np.concatenate([p.text for p in parts]))
 
 
-def embed_texts(encoder: Encoder, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
-    """(N, d) float32 embeddings of ``texts`` alone (prompts, relative captions), batched and
-    L2-normalised when the encoder's pair embeddings are."""
-    if len(texts) == 0:
-        raise ValueError("no texts to embed")
-    rows = torch.cat([encoder.encode_texts(list(texts[i:i + batch_size]))
-                      for i in range(0, len(texts), batch_size)])
+def _embed_alone(encoder: Encoder, encode, items: Sequence, batch_size: int, what: str
+                 ) -> np.ndarray:
+    """``encode`` (one of the encoder's ``encode_*``) over ``items`` in batches, L2-normalised
+    when the encoder's pair embeddings are: (N, d) float32."""
+    if len(items) == 0:
+        raise ValueError(f"no {what} to embed")
+    rows = torch.cat([encode(list(items[i:i + batch_size]))
+                      for i in range(0, len(items), batch_size)])
     if encoder.normalisation == "l2":
         rows = torch.nn.functional.normalize(rows, dim=-1)
     return rows.numpy().astype(np.float32)
+
+
+def embed_texts(encoder: Encoder, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    """(N, d) float32 embeddings of ``texts`` alone (prompts, relative captions), batched and
+    L2-normalised when the encoder's pair embeddings are."""
+    return _embed_alone(encoder, encoder.encode_texts, texts, batch_size, "texts")
 
 
 def embed_images(encoder: Encoder, images: Sequence, batch_size: int = 64) -> np.ndarray:
     """(N, d) float32 embeddings of PIL ``images`` alone (references, generated images),
     batched and L2-normalised when the encoder's pair embeddings are."""
-    if len(images) == 0:
-        raise ValueError("no images to embed")
-    rows = torch.cat([encoder.encode_images(list(images[i:i + batch_size]))
-                      for i in range(0, len(images), batch_size)])
-    if encoder.normalisation == "l2":
-        rows = torch.nn.functional.normalize(rows, dim=-1)
-    return rows.numpy().astype(np.float32)
+    return _embed_alone(encoder, encoder.encode_images, images, batch_size, "images")
