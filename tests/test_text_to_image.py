@@ -334,3 +334,15 @@ def test_unclip_control_study_with_a_tiny_pipeline_and_encoder(tmp_path):
     assert measures[["cos_reference", "cos_prompt"]].abs().le(1 + 1e-6).all().all()
     # w = 0 decodes the prompt alone: every group's w = 0 cell is the same image
     assert all(np.array_equal(grid[0, 0], grid[g, 0]) for grid in grids for g in (1, 2))
+
+
+def test_missing_unclip_weights_are_one_line(tmp_path, monkeypatch):
+    from crossmodal.case_studies.text_to_image import load_unclip_pipeline
+    from crossmodal.encoders.base import MissingWeightsError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    missing = str(tmp_path / "no-unclip-here")
+    with pytest.raises(MissingWeightsError) as info:
+        load_unclip_pipeline(missing, precision="fp16")
+    message = str(info.value)
+    assert missing in message and "\n" not in message

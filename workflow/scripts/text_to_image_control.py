@@ -5,7 +5,6 @@ measured by the generated images' own embeddings (cosine to the reference and to
 
 import numpy as np
 import pandas as pd
-import torch
 
 from crossmodal import runtime
 from crossmodal.case_studies.decoder import load_decoder, sample
@@ -23,7 +22,6 @@ from crossmodal.case_studies.text_to_image import (
 )
 from crossmodal.data.source import open_image
 from crossmodal.encoders import load_encoder
-from crossmodal.encoders.transformers_backend import PRECISIONS
 from crossmodal.extract import embed_texts
 from crossmodal.images import decode_to_array
 from crossmodal.report.tables import write_table
@@ -93,9 +91,8 @@ def unclip_control(snakemake, settings, seed):
     """The Stable unCLIP path (paper A A.4.3): references are image files."""
     unclip = settings["unclip"]
     device = runtime.device()
-    dtype = PRECISIONS.get(unclip.get("precision"), torch.float32) if device == "cuda" \
-        else torch.float32
-    pipeline = load_unclip_pipeline(unclip["pipeline"], device, dtype)
+    precision = unclip.get("precision", "fp32")
+    pipeline = load_unclip_pipeline(unclip["pipeline"], device, precision)
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
     references = [open_image(spec["image"]) for spec in settings["references"]]
@@ -103,7 +100,8 @@ def unclip_control(snakemake, settings, seed):
         pipeline, encoder, settings["prompt"], references, groups, seeds=settings["seeds"],
         steps=settings["steps"], guidance=settings["guidance"],
         noise_level=unclip.get("noise_level", 0))
-    quality = {"pipeline": unclip["pipeline"], "device": device, "dtype": str(dtype)}
+    quality = {"pipeline": unclip["pipeline"], "device": device,
+               "precision": precision if device == "cuda" else "fp32"}
     return measures, quality, [(grid, np.asarray(image)) for grid, image in
                                zip(grids, references, strict=True)]
 

@@ -30,6 +30,7 @@ from PIL import Image
 from crossmodal.case_studies.decoder import EmbeddingDecoder, sample
 from crossmodal.case_studies.shape_classifier import AttributeClassifier, predict
 from crossmodal.encoders.base import MissingWeightsError
+from crossmodal.encoders.transformers_backend import PRECISIONS
 from crossmodal.report.plotting import plt, save_figure
 
 GROUP_ORDER: tuple[str, ...] = ("TextD", "CrossD", "ImgD")
@@ -260,11 +261,13 @@ def unclip_generator(pipeline, prompt: str = "", steps: int = 20, guidance: floa
     return generate
 
 
-def load_unclip_pipeline(source: str, device: str = "cpu", dtype=torch.float32):
-    """``StableUnCLIPImg2ImgPipeline.from_pretrained(source)`` on ``device``; weights that are
-    neither cached nor reachable stop with a one-line :class:`MissingWeightsError`."""
+def load_unclip_pipeline(source: str, device: str = "cpu", precision: str = "fp32"):
+    """``StableUnCLIPImg2ImgPipeline.from_pretrained(source)`` on ``device``, in ``precision``
+    (fp32 / fp16 / bf16) on a GPU and fp32 on the CPU; weights that are neither cached nor
+    reachable stop with a one-line :class:`MissingWeightsError`."""
     from diffusers import StableUnCLIPImg2ImgPipeline
 
+    dtype = PRECISIONS[precision] if device == "cuda" else torch.float32
     try:
         pipeline = StableUnCLIPImg2ImgPipeline.from_pretrained(source, torch_dtype=dtype)
     except (OSError, ValueError) as error:
