@@ -10,6 +10,7 @@ rule train_dictionary:
         dictionary=dictionary_config,
         training=config.get("dictionary_training"),
         seed=config["seed"],
+        data_seed=config["seed"],
     log:
         "results/logs/dictionaries/{encoder}/{method}.log",
     benchmark:
@@ -111,6 +112,7 @@ rule train_dictionary_replica:
         dictionary=dictionary_config,
         training=config.get("dictionary_training"),
         seed=lambda wildcards: int(wildcards.seed),
+        data_seed=config["seed"],  # the same training pairs as the first seed's
     log:
         "results/logs/dictionaries/{encoder}/{method}/seed{seed}.log",
     benchmark:

@@ -14,6 +14,8 @@ rule train_toy_encoder:
     benchmark:
         "results/benchmarks/encoders/{encoder}.tsv"
     threads: TOY_ENCODER_THREADS
+    # the critical path: every later rule waits on the encoders, so they take the cores first
+    priority: 10
     resources:
         mem_mb=6000,
         runtime=60,

@@ -16,6 +16,7 @@ from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
 from crossmodal.dictionaries.identity import IdentityDictionary
 from crossmodal.dictionaries.jumprelu import JumpReLUSAE
 from crossmodal.dictionaries.mp import matching_pursuit
+from crossmodal.dictionaries.settings import training_pairs, training_settings
 from crossmodal.dictionaries.ncl import MultimodalNCL
 from crossmodal.dictionaries.topk import TopKSAE
 from crossmodal.dictionaries.trainer import (
@@ -155,6 +156,15 @@ def test_code_statistics_and_energy_shares_by_hand(batch_size):
     shares = energy_shares(stats)
     assert shares["bimodal_energy_share"] == pytest.approx(2.75 / 3.75)
     assert shares["degenerate_energy_share"] == 0.0
+
+
+def test_training_pairs_and_settings_take_the_dictionary_block_first():
+    defaults = {"epochs": 5, "batch_size": 512, "lr": 5e-4, "pairs": 20000}
+    assert training_pairs(defaults, {"architecture": "mp"}) == 20000
+    assert training_pairs(defaults, {"architecture": "mp", "pairs": 500}) == 500
+    assert training_pairs({"epochs": 5}, {"architecture": "mp"}) is None
+    settings = training_settings(defaults, {"epochs": 3}, beta=0.1, seed=7, device="cpu")
+    assert (settings.epochs, settings.batch_size, settings.beta, settings.seed) == (3, 512, 0.1, 7)
 
 
 def test_beta_rule_on_a_hand_made_sweep():

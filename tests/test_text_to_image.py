@@ -13,6 +13,8 @@ import torch
 
 from crossmodal.case_studies.decoder import (
     DecoderSettings,
+    EmbeddingDecoder,
+    coarse_loss,
     load_decoder,
     sample,
     save_decoder,
@@ -132,6 +134,44 @@ def test_decoder_with_two_views_and_no_spatial_map():
     assert torch.allclose(model.embedding_mean, torch.tensor([0.5, 0.5]))
     assert torch.isclose(model.embedding_scale, torch.tensor(0.5))
 
+
+
+def test_coarse_loss_by_hand():
+    """A spatial MLP that outputs the constant 0.5 everywhere, against images of constant
+    pixel value 255 (→ +1 in [-1, 1]): the coarse loss is (0.5 − 1)² = 0.25; only the first 3
+    of the c = 4 channels count."""
+    settings = replace(TINY, spatial_channels=4, spatial_resolution=4, coarse_weight=1.0)
+    model = EmbeddingDecoder(2, settings)
+    with torch.no_grad():
+        last = model.spatial[-1]
+        last.weight.zero_()
+        last.bias.fill_(0.5)
+        last.bias[3 * 16:] = 100.0  # the 4th channel is free: it must not enter the loss
+    clean = torch.ones(3, 3, 16, 16)
+    assert torch.isclose(coarse_loss(model, clean, torch.zeros(3, 2)), torch.tensor(0.25))
+
+
+def test_coarse_weight_needs_three_spatial_channels():
+    with pytest.raises(ValueError, match="spatial_channels"):
+        replace(TINY, spatial_channels=2, coarse_weight=1.0)
+    with pytest.raises(ValueError, match="coarse_weight"):
+        replace(TINY, coarse_weight=-1.0)
+
+
+def test_coarse_regression_learns_the_low_resolution_image():
+    """Two embeddings, two images (left half bright vs right half bright): after training with
+    λ > 0 the coarse map alone tells them apart, since it regresses the 4 × 4 image."""
+    settings = replace(TINY, spatial_channels=3, spatial_resolution=4, coarse_weight=10.0,
+                       max_steps=150, learning_rate=1e-2, batch_size=8)
+    images = np.zeros((8, 16, 16, 3), np.uint8)
+    images[::2, :, :8] = 255
+    images[1::2, :, 8:] = 255
+    embeddings = np.tile(np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), (4, 1))
+    model, _ = train_decoder(images, embeddings, settings)
+    with torch.no_grad():
+        coarse = model.coarse_map(model.standardise(torch.as_tensor(embeddings[:2])))
+    left_minus_right = coarse[:, :3, :, :2].mean((1, 2, 3)) - coarse[:, :3, :, 2:].mean((1, 2, 3))
+    assert left_minus_right[0] > 1.0 and left_minus_right[1] < -1.0
 
 # ---------------------------------------------------------------- classifier
 

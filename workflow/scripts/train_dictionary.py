@@ -8,7 +8,7 @@ import pandas as pd
 from crossmodal import runtime
 from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.checkpoint import save_dictionary
-from crossmodal.dictionaries.settings import resolve_beta, training_settings
+from crossmodal.dictionaries.settings import resolve_beta, training_pairs, training_settings
 from crossmodal.dictionaries.trainer import TrainingDiverged, train_dictionary
 from crossmodal.store import read_embeddings, write_frame
 
@@ -18,6 +18,9 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     spec, defaults = snakemake.params.dictionary, snakemake.params.training
     embeddings = read_embeddings(snakemake.input.embeddings).split(defaults["split"])
+    pairs = training_pairs(defaults, spec)
+    if pairs is not None:
+        embeddings = embeddings.subsample(pairs, snakemake.params.data_seed)
     sweep_path = snakemake.input.get("beta_sweep")
     beta = resolve_beta(spec, pd.read_csv(sweep_path) if sweep_path else None)
     settings = training_settings(defaults, spec, beta, seed, runtime.device())

@@ -10,11 +10,16 @@ contrastive embeddings sit in a narrow cone and would otherwise barely vary). It
   ``resnet_time_scale_shift="scale_shift"``) — *what* to draw;
 * as a coarse spatial map: MLP(ẽ) reshaped to (c, r, r), bilinearly upsampled to 32×32 and
   concatenated to the noisy image as c extra input channels — *where* to draw it. (Without it,
-  ~1000 CPU steps learn colour but hardly layout or shape.)
+  ~1000 CPU steps learn colour but hardly layout or shape.) With ``coarse_weight`` λ > 0 the
+  first 3 of those channels are also trained to *be* the image at r × r, as in cascaded
+  diffusion (Ho et al. 2022) where a low-resolution image conditions the next stage: a plain
+  regression, which learns in a few hundred steps what the diffusion loss alone needs thousands
+  for, and which the UNet then only has to sharpen.
 
 Training (DDPM, noise prediction): x0 ∈ [-1, 1]^(3×32×32), t ~ U{0 … T−1}, ε ~ N(0, I),
-x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε, loss = w(t) ‖ε̂(x_t, t, e) − ε‖² with the min-SNR weight
-w(t) = min(SNR(t), γ) / SNR(t) (Hang et al. 2023; γ = None gives w = 1). With probability
+x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε, loss = w(t) ‖ε̂(x_t, t, e) − ε‖² + λ ‖M(ẽ)₀:₃ − ↓x0‖² with the
+min-SNR weight w(t) = min(SNR(t), γ) / SNR(t) (Hang et al. 2023; γ = None gives w = 1), M the
+spatial map before upsampling and ↓x0 the image area-averaged to r × r. With probability
 ``condition_dropout`` the embedding is replaced by a learned null embedding, so one network
 gives both the conditional and the unconditional prediction. An exponential moving average (EMA)
 of the weights is the model that is returned and sampled from.
@@ -60,6 +65,7 @@ class DecoderSettings:
     spatial_channels: int = 4  # channels of the embedding's spatial map (0: none)
     spatial_resolution: int = 16
     spatial_hidden: int = 256
+    coarse_weight: float = 0.0  # λ of the coarse-image regression (0: the map is free)
     batch_size: int = 64
     learning_rate: float = 2e-3
     warmup_steps: int = 100
@@ -80,6 +86,9 @@ class DecoderSettings:
                              f"({len(self.block_out_channels)}), got {self.attention_levels}")
         if not 0.0 <= self.condition_dropout < 1.0:
             raise ValueError("DecoderSettings: condition_dropout must lie in [0, 1)")
+        if self.coarse_weight < 0 or (self.coarse_weight > 0 and self.spatial_channels < 3):
+            raise ValueError("DecoderSettings: coarse_weight must be ≥ 0 and needs "
+                             f"spatial_channels ≥ 3 (got {self.spatial_channels})")
 
 
 def settings_from_dict(values: dict) -> DecoderSettings:
@@ -166,18 +175,26 @@ class EmbeddingDecoder(torch.nn.Module):
                 ) -> torch.Tensor:
         """Noise prediction (B, 3, S, S) for noisy images (B, 3, S, S), timesteps (B,) and
         embeddings (B, d)."""
-        standardised = (embeddings - self.embedding_mean) / self.embedding_scale
+        standardised = self.standardise(embeddings)
         inputs = noisy
         if self.spatial is not None:
             inputs = torch.cat([noisy, self.spatial_map(standardised, noisy.shape[-1])], dim=1)
         return self.unet(inputs, timesteps, class_labels=self.condition(standardised)).sample
 
-    def spatial_map(self, standardised: torch.Tensor, size: int) -> torch.Tensor:
-        """MLP of the standardised embedding (B, d) to (B, c, r, r), bilinearly upsampled to
-        (B, c, size, size): a direct path for *where* things go (layout) into the input."""
+    def standardise(self, embeddings: torch.Tensor) -> torch.Tensor:
+        """ẽ = (e − μ) / σ for embeddings (B, d)."""
+        return (embeddings - self.embedding_mean) / self.embedding_scale
+
+    def coarse_map(self, standardised: torch.Tensor) -> torch.Tensor:
+        """M(ẽ): the spatial MLP's output (B, c, r, r) for standardised embeddings (B, d)."""
         resolution = self.settings.spatial_resolution
-        coarse = self.spatial(standardised).view(len(standardised), -1, resolution, resolution)
-        return F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+        return self.spatial(standardised).view(len(standardised), -1, resolution, resolution)
+
+    def spatial_map(self, standardised: torch.Tensor, size: int) -> torch.Tensor:
+        """M(ẽ) (B, c, r, r) bilinearly upsampled to (B, c, size, size): a direct path for
+        *where* things go (layout) into the input."""
+        return F.interpolate(self.coarse_map(standardised), size=(size, size), mode="bilinear",
+                             align_corners=False)
 
 
 def noise_scheduler(settings: DecoderSettings) -> DDPMScheduler:
@@ -225,16 +242,29 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step:
             shadow.lerp_(live, 1.0 - beta)
 
 
+def coarse_loss(model: EmbeddingDecoder, clean: torch.Tensor, embeddings: torch.Tensor
+                ) -> torch.Tensor:
+    """mean ‖M(ẽ)₀:₃ − ↓x0‖²: the spatial map's first 3 channels against the clean images
+    (B, 3, S, S) area-averaged to r × r."""
+    resolution = model.settings.spatial_resolution
+    target = F.interpolate(clean, size=(resolution, resolution), mode="area")
+    return (model.coarse_map(model.standardise(embeddings))[:, :3] - target).pow(2).mean()
+
+
 def diffusion_loss(model: EmbeddingDecoder, scheduler: DDPMScheduler, clean: torch.Tensor,
                    embeddings: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mean over the batch of w(t)·mean‖ε̂(x_t, t, e) − ε‖² (see the module docstring)."""
+    """Mean over the batch of w(t)·mean‖ε̂(x_t, t, e) − ε‖², plus λ times the
+    :func:`coarse_loss` when ``coarse_weight`` λ > 0 (see the module docstring)."""
     settings = model.settings
     noise = torch.randn(clean.shape, generator=generator)
     timesteps = torch.randint(0, settings.train_timesteps, (len(clean),), generator=generator)
     noisy = scheduler.add_noise(clean, noise, timesteps)
     conditions = drop_conditions(model, embeddings, settings.condition_dropout, generator)
     per_sample = (model(noisy, timesteps, conditions) - noise).pow(2).mean(dim=(1, 2, 3))
-    return (snr_weights(scheduler, timesteps, settings.snr_gamma) * per_sample).mean()
+    loss = (snr_weights(scheduler, timesteps, settings.snr_gamma) * per_sample).mean()
+    if settings.coarse_weight > 0:
+        loss = loss + settings.coarse_weight * coarse_loss(model, clean, embeddings)
+    return loss
 
 
 def as_views(embeddings) -> torch.Tensor:

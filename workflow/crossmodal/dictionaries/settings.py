@@ -23,6 +23,13 @@ def resolve_beta(spec: Mapping, sweep: pd.DataFrame | None, tolerance: float = 0
     return float(beta)
 
 
+def training_pairs(defaults: Mapping, spec: Mapping) -> int | None:
+    """How many training pairs a dictionary sees: its own ``pairs``, else the global one, else
+    None (every pair of the split)."""
+    pairs = spec.get("pairs", defaults.get("pairs"))
+    return None if pairs is None else int(pairs)
+
+
 def training_settings(defaults: Mapping, spec: Mapping, beta: float, seed: int, device: str
                       ) -> DictionaryTraining:
     """Global ``dictionary_training`` values overridden by the dictionary's own block."""
