@@ -110,7 +110,8 @@ rule adversarial_study:
 
 rule train_image_decoder:
     """Case study 3's unCLIP analogue: a diffusers UNet trained to generate toyworld images from
-    one encoder's image embeddings (DDPM training, DDIM sampling), within a time budget."""
+    one encoder's image and caption embeddings (DDPM training, DDIM sampling), for `max_steps`
+    steps (`time_budget_s` caps the run; hitting it makes the result depend on machine speed)."""
     input:
         embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
         pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",

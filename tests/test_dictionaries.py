@@ -16,8 +16,8 @@ from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
 from crossmodal.dictionaries.identity import IdentityDictionary
 from crossmodal.dictionaries.jumprelu import JumpReLUSAE
 from crossmodal.dictionaries.mp import matching_pursuit
-from crossmodal.dictionaries.settings import training_pairs, training_settings
 from crossmodal.dictionaries.ncl import MultimodalNCL
+from crossmodal.dictionaries.settings import training_pairs, training_settings
 from crossmodal.dictionaries.topk import TopKSAE
 from crossmodal.dictionaries.trainer import (
     DictionaryTraining,

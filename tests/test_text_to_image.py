@@ -15,7 +15,9 @@ from crossmodal.case_studies.decoder import (
     DecoderSettings,
     EmbeddingDecoder,
     coarse_loss,
+    diffusion_loss,
     load_decoder,
+    noise_scheduler,
     sample,
     save_decoder,
     train_decoder,
@@ -158,22 +160,22 @@ def test_coarse_weight_needs_three_spatial_channels():
         replace(TINY, coarse_weight=-1.0)
 
 
-def test_coarse_regression_learns_the_low_resolution_image():
-    """Two embeddings, two images (left half bright vs right half bright): after training with
-    λ > 0 the coarse map alone tells them apart, since it regresses the 4 × 4 image."""
-    settings = replace(TINY, spatial_channels=3, spatial_resolution=4, coarse_weight=10.0,
-                       max_steps=150, learning_rate=1e-2, batch_size=8)
-    images = np.zeros((8, 16, 16, 3), np.uint8)
-    images[::2, :, :8] = 255
-    images[1::2, :, 8:] = 255
-    embeddings = np.tile(np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), (4, 1))
-    model, _ = train_decoder(images, embeddings, settings)
-    with torch.no_grad():
-        coarse = model.coarse_map(model.standardise(torch.as_tensor(embeddings[:2])))
-    left_minus_right = coarse[:, :3, :, :2].mean((1, 2, 3)) - coarse[:, :3, :, 2:].mean((1, 2, 3))
-    assert left_minus_right[0] > 1.0 and left_minus_right[1] < -1.0
+def test_diffusion_loss_adds_exactly_lambda_times_the_coarse_loss():
+    """Same model, data and noise draws: loss(λ) − loss(0) = λ · coarse_loss."""
+    settings = replace(TINY, spatial_channels=3, spatial_resolution=4, coarse_weight=2.5)
+    model = EmbeddingDecoder(2, settings)
+    clean = torch.rand(4, 3, 16, 16) * 2 - 1
+    embeddings = torch.randn(4, 2)
+    scheduler = noise_scheduler(settings)
 
-# ---------------------------------------------------------------- classifier
+    def loss(weight):
+        model.settings = replace(settings, coarse_weight=weight)
+        return diffusion_loss(model, scheduler, clean, embeddings, torch.Generator().manual_seed(3))
+
+    with torch.no_grad():
+        expected = 2.5 * coarse_loss(model, clean, embeddings)
+        assert torch.isclose(loss(2.5) - loss(0.0), expected, rtol=1e-5, atol=1e-7)
+        assert expected > 0
 
 
 def separable_images(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:

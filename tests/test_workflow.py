@@ -4,6 +4,7 @@ targets before any job with one line that names the problem."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -77,11 +78,28 @@ def fresh_workdir(tmp_path_factory, name: str, config_text: str | None = None) -
     return workdir
 
 
+# CI runs `pytest` and then `pytest -m reliability`; with this variable set both sessions share
+# one smoke run (the second reuses it once complete) instead of building it twice.
+SHARED_SMOKE_RUN = "CROSSMODAL_SMOKE_RUN_DIR"
+SMOKE_COMPLETE = ".smoke-run-complete"
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory) -> Path:
-    """The whole workflow (`all`) on smoke.yaml, once for the module."""
-    workdir = fresh_workdir(tmp_path_factory, "smoke")
-    run_ok(workdir, "all")
+    """The whole workflow (`all`) on smoke.yaml, once for the module (or once for every session
+    that sets $CROSSMODAL_SMOKE_RUN_DIR)."""
+    shared = os.environ.get(SHARED_SMOKE_RUN)
+    if not shared:
+        workdir = fresh_workdir(tmp_path_factory, "smoke")
+        run_ok(workdir, "all")
+        return workdir
+    workdir = Path(shared)
+    if not (workdir / SMOKE_COMPLETE).is_file():
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        shutil.copy(SMOKE, workdir / "smoke.yaml")
+        run_ok(workdir, "all")
+        (workdir / SMOKE_COMPLETE).touch()
     return workdir
 
 

@@ -1,0 +1,73 @@
+"""Benchmark: where a finished workflow run spent its time, from its per-job benchmark files.
+
+    python benchmarks/workflow_run.py [workdir] [--top 15] [--log SNAKEMAKE_LOG]
+
+Every rule writes ``results/benchmarks/**.tsv`` (snakemake's ``benchmark:``: wall seconds ``s``
+and ``cpu_time``). This prints the ``--top`` jobs by CPU time, the sums by rule, and the totals:
+Σ wall, Σ CPU and Σ CPU / cores — the lower bound on the run's wall time with that many cores
+busy all the time. With ``--log`` (the run's snakemake log) it also prints the run's real
+elapsed time (snakemake's "Elapsed time" line, or first to last job timestamp).
+
+Measured default `all` runs are in the closing notes of issue 7.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+
+def read_benchmarks(workdir: Path) -> pd.DataFrame:
+    """One row per job: job (path under results/benchmarks), rule group, wall_s, cpu_s."""
+    root = workdir / "results" / "benchmarks"
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        table = pd.read_csv(path, sep="\t")
+        job = str(path.relative_to(root).with_suffix(""))
+        rows.append({"job": job, "group": job.split("/")[0], "wall_s": float(table["s"].iloc[-1]),
+                     "cpu_s": float(table["cpu_time"].iloc[-1])})
+    if not rows:
+        raise SystemExit(f"{root}: no benchmark files; run the workflow first")
+    return pd.DataFrame(rows)
+
+
+def elapsed_seconds(log: Path) -> float | None:
+    """The run's elapsed wall time from a snakemake log: its "Elapsed time" line, else the span
+    between its first and last ``[Tue Dec  1 14:39:01 2026]`` job timestamps."""
+    text = log.read_text(errors="replace")
+    match = re.search(r"Elapsed time: (\d+):(\d\d):(\d\d)", text)
+    if match:
+        hours, minutes, seconds = map(int, match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    stamps = re.findall(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]", text, flags=re.MULTILINE)
+    if len(stamps) < 2:
+        return None
+    parse = [datetime.strptime(" ".join(s.split()), "%a %b %d %H:%M:%S %Y") for s in stamps]
+    return (max(parse) - min(parse)).total_seconds()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workdir", nargs="?", default=".", type=Path)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--log", type=Path)
+    args = parser.parse_args()
+    jobs = read_benchmarks(args.workdir)
+    print(jobs.sort_values("cpu_s", ascending=False).head(args.top).to_string(index=False))
+    print()
+    by_group = jobs.groupby("group")[["wall_s", "cpu_s"]].sum()
+    print(by_group.sort_values("cpu_s", ascending=False).round(0).to_string())
+    print(f"\n{len(jobs)} jobs: Σ wall {jobs.wall_s.sum():.0f} s, Σ CPU {jobs.cpu_s.sum():.0f} s, "
+          f"Σ CPU / {args.cores} cores = {jobs.cpu_s.sum() / args.cores / 60:.1f} min")
+    if args.log:
+        elapsed = elapsed_seconds(args.log)
+        print(f"elapsed: {elapsed / 60:.1f} min" if elapsed else "elapsed: not in the log")
+
+
+if __name__ == "__main__":
+    main()
