@@ -137,7 +137,6 @@ def test_decoder_with_two_views_and_no_spatial_map():
     assert torch.isclose(model.embedding_scale, torch.tensor(0.5))
 
 
-
 def test_coarse_loss_by_hand():
     """A spatial MLP that outputs the constant 0.5 everywhere, against images of constant
     pixel value 255 (→ +1 in [-1, 1]): the coarse loss is (0.5 − 1)² = 0.25; only the first 3
@@ -176,6 +175,9 @@ def test_diffusion_loss_adds_exactly_lambda_times_the_coarse_loss():
         expected = 2.5 * coarse_loss(model, clean, embeddings)
         assert torch.isclose(loss(2.5) - loss(0.0), expected, rtol=1e-5, atol=1e-7)
         assert expected > 0
+
+
+# ---------------------------------------------------------------- classifier
 
 
 def separable_images(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
