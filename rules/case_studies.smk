@@ -109,9 +109,10 @@ rule adversarial_study:
 
 
 rule train_image_decoder:
-    """Case study 3's unCLIP analogue: a diffusers UNet trained to generate toyworld images from
-    one encoder's image and caption embeddings (DDPM training, DDIM sampling), for `max_steps`
-    steps (`time_budget_s` caps the run; hitting it makes the result depend on machine speed)."""
+    """Case study 3's unCLIP analogue, trained on one encoder's image and caption embeddings: a
+    convolutional coarse-image regression (`coarse_steps`), then a diffusers UNet on the residual
+    (DDPM training for `max_steps`, DDIM sampling); `time_budget_s` caps both stages (hitting it
+    makes the result depend on machine speed)."""
     input:
         embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
         pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",

@@ -20,6 +20,7 @@ from crossmodal.case_studies.decoder import (
     noise_scheduler,
     sample,
     save_decoder,
+    to_uint8,
     train_decoder,
 )
 from crossmodal.case_studies.shape_classifier import (
@@ -47,7 +48,8 @@ from crossmodal.case_studies.text_to_image import (
 
 TINY = DecoderSettings(image_size=16, block_out_channels=(8, 16), attention_levels=(False, True),
                        attention_head_dim=8, batch_size=4, max_steps=3, warmup_steps=1,
-                       log_every=1, time_budget_s=60.0)
+                       coarse_width=8, coarse_steps=2, coarse_batch_size=4, log_every=1,
+                       time_budget_s=60.0)
 
 
 # ---------------------------------------------------------------- interpolation
@@ -94,8 +96,9 @@ def tiny_decoder():
 
 def test_decoder_trains_and_logs(tiny_decoder):
     _, log, _ = tiny_decoder
-    assert list(log["step"]) == [1, 2, 3]
-    assert np.isfinite(log["loss"]).all()
+    assert list(log["stage"]) == ["coarse"] * 2 + ["diffusion"] * 3
+    assert list(log["step"]) == [1, 2, 1, 2, 3]
+    assert np.isfinite(log["loss"]).all() and log["seconds"].is_monotonic_increasing
 
 
 def test_sample_shape_dtype_and_determinism(tiny_decoder):
@@ -126,55 +129,76 @@ def test_decoder_refuses_mismatched_inputs():
         train_decoder(np.zeros((2, 8, 8, 3), np.uint8), np.full((2, 4), np.nan), TINY)
 
 
-def test_decoder_with_two_views_and_no_spatial_map():
+def test_decoder_standardises_per_dimension_over_all_views():
     """(V, N, d) conditions (e.g. image and caption embeddings); the standardisation is
-    fitted on all of them: μ the mean, σ = sqrt(mean_k Var_k)."""
-    settings = replace(TINY, spatial_channels=0, max_steps=1)
-    views = np.stack([np.zeros((4, 2)), np.ones((4, 2))]).astype(np.float32)
+    fitted on all of them, per dimension: view 0 = (0, 0), view 1 = (1, 3) → μ = (0.5, 1.5),
+    σ = (0.5, 1.5), so ẽ of (1, 3) is (1, 1)."""
+    settings = replace(TINY, max_steps=1, coarse_steps=1)
+    views = np.stack([np.zeros((4, 2)), np.tile([1.0, 3.0], (4, 1))]).astype(np.float32)
     model, log = train_decoder(np.zeros((4, 8, 8, 3), np.uint8), views, settings)
-    assert model.spatial is None and len(log) == 1
-    assert torch.allclose(model.embedding_mean, torch.tensor([0.5, 0.5]))
-    assert torch.isclose(model.embedding_scale, torch.tensor(0.5))
+    assert len(log) == 2
+    assert torch.allclose(model.embedding_mean, torch.tensor([0.5, 1.5]))
+    assert torch.allclose(model.embedding_scale, torch.tensor([0.5, 1.5]))
+    assert torch.allclose(model.standardise(torch.tensor([[1.0, 3.0]])), torch.ones(1, 2))
+
+
+def constant_coarse_image(model: EmbeddingDecoder, value: float) -> None:
+    """Make C(ẽ) = ``value`` everywhere: zero the last conv's weights, set its bias."""
+    with torch.no_grad():
+        model.coarse.to_image.weight.zero_()
+        model.coarse.to_image.bias.fill_(value)
 
 
 def test_coarse_loss_by_hand():
-    """A spatial MLP that outputs the constant 0.5 everywhere, against images of constant
-    pixel value 255 (→ +1 in [-1, 1]): the coarse loss is (0.5 − 1)² = 0.25; only the first 3
-    of the c = 4 channels count."""
-    settings = replace(TINY, spatial_channels=4, spatial_resolution=4, coarse_weight=1.0)
-    model = EmbeddingDecoder(2, settings)
-    with torch.no_grad():
-        last = model.spatial[-1]
-        last.weight.zero_()
-        last.bias.fill_(0.5)
-        last.bias[3 * 16:] = 100.0  # the 4th channel is free: it must not enter the loss
+    """C(ẽ) = 0.5 everywhere against images of constant pixel value 255 (→ +1 in [-1, 1]):
+    the coarse loss is (0.5 − 1)² = 0.25."""
+    model = EmbeddingDecoder(2, TINY)
+    constant_coarse_image(model, 0.5)
     clean = torch.ones(3, 3, 16, 16)
     assert torch.isclose(coarse_loss(model, clean, torch.zeros(3, 2)), torch.tensor(0.25))
 
 
-def test_coarse_weight_needs_three_spatial_channels():
-    with pytest.raises(ValueError, match="spatial_channels"):
-        replace(TINY, spatial_channels=2, coarse_weight=1.0)
-    with pytest.raises(ValueError, match="coarse_weight"):
-        replace(TINY, coarse_weight=-1.0)
+def test_settings_refuse_bad_sizes_and_step_counts():
+    with pytest.raises(ValueError, match="multiple of 8"):
+        replace(TINY, image_size=20)
+    with pytest.raises(ValueError, match="coarse_steps"):
+        replace(TINY, coarse_steps=-1)
 
 
-def test_diffusion_loss_adds_exactly_lambda_times_the_coarse_loss():
-    """Same model, data and noise draws: loss(λ) − loss(0) = λ · coarse_loss."""
-    settings = replace(TINY, spatial_channels=3, spatial_resolution=4, coarse_weight=2.5)
-    model = EmbeddingDecoder(2, settings)
-    clean = torch.rand(4, 3, 16, 16) * 2 - 1
+def test_diffusion_loss_is_the_residual_error_by_hand():
+    """w = 1 (γ = None) and a UNet that predicts r̂ = 0: the loss is mean r² for the residual
+    r = x0 − C(ẽ). C = 0.25 against x0 = 0.75 gives r = 0.5 → 0.25; against x0 = C, 0."""
+    model = EmbeddingDecoder(2, replace(TINY, snr_gamma=None, condition_dropout=0.0))
+    constant_coarse_image(model, 0.25)
+    with torch.no_grad():
+        model.unet.conv_out.weight.zero_()
+        model.unet.conv_out.bias.zero_()
+    scheduler = noise_scheduler(model.settings)
     embeddings = torch.randn(4, 2)
-    scheduler = noise_scheduler(settings)
 
-    def loss(weight):
-        model.settings = replace(settings, coarse_weight=weight)
+    def loss(pixel_value):
+        clean = torch.full((4, 3, 16, 16), pixel_value)
         return diffusion_loss(model, scheduler, clean, embeddings, torch.Generator().manual_seed(3))
 
     with torch.no_grad():
-        expected = 2.5 * coarse_loss(model, clean, embeddings)
-        assert torch.isclose(loss(2.5) - loss(0.0), expected, rtol=1e-5, atol=1e-7)
-        assert expected > 0
+        assert torch.isclose(loss(0.75), torch.tensor(0.25))
+        assert loss(0.25).abs() < 1e-12
+
+
+def test_a_zero_residual_decodes_to_the_coarse_image():
+    """With r̂ ≡ 0 the DDIM residual shrinks to √(1 − ᾱ_0)·ε ≈ 0.0063·ε (|ε| < 5), so every sample
+    is the coarse image up to 0.0063·5·127.5 + ½ < 5 uint8 levels, under one on average, whatever
+    the seed."""
+    model = EmbeddingDecoder(2, TINY).eval()
+    with torch.no_grad():
+        model.unet.conv_out.weight.zero_()
+        model.unet.conv_out.bias.zero_()
+    embeddings = torch.randn(3, 2)
+    with torch.no_grad():
+        coarse = to_uint8(model.coarse_image(embeddings).clamp(-1, 1)).astype(int)
+    for seed in (0, 5):
+        decoded = sample(model, embeddings, seed=seed, steps=5, guidance=2.0).astype(int)
+        assert np.abs(decoded - coarse).max() < 5 and np.abs(decoded - coarse).mean() < 1
 
 
 # ---------------------------------------------------------------- classifier
