@@ -38,7 +38,6 @@ not depend on the rest of the batch (up to floating-point rounding of batched co
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -220,13 +219,9 @@ def drop_conditions(model: EmbeddingDecoder, embeddings: torch.Tensor, share: fl
     return torch.where(dropped[:, None], model.null_embedding[None, :], embeddings)
 
 
-def learning_rate_factor(step: int, warmup: int, total: int | None = None) -> float:
-    """Linear warm-up to 1 over ``warmup`` steps; then constant (``total`` None: the run length
-    is a budget) or cosine decay to 0 at step ``total``."""
-    if step < warmup or total is None:
-        return min(1.0, (step + 1) / max(1, warmup))
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+def learning_rate_factor(step: int, warmup: int) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then constant (the run length is a budget)."""
+    return min(1.0, (step + 1) / max(1, warmup))
 
 
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
@@ -353,8 +348,8 @@ def train_coarse_stage(model: EmbeddingDecoder, pixels: torch.Tensor, views: tor
                                   weight_decay=settings.weight_decay)
     losses: list = []
     for step, index in zip(range(settings.coarse_steps), batches):
-        learning_rate = settings.coarse_learning_rate * learning_rate_factor(
-            step, settings.warmup_steps)
+        learning_rate = (settings.coarse_learning_rate
+                         * learning_rate_factor(step, settings.warmup_steps))
         set_learning_rate(optimizer, learning_rate)
         loss = coarse_loss(model, pixels[index].float(), pick_views(views, index, generator))
         losses.append(train_step(optimizer, loss, step, grad_clip=None))
