@@ -23,8 +23,8 @@ def main(snakemake):
     model, log = train_decoder(pixels, views,
                                settings_from_dict(settings["decoder"]), seed,
                                progress=runtime.log_stream())
-    print(f"trained {int(log['step'].max())} steps in {log['seconds'].max():.0f} s",
-          file=runtime.log_stream())
+    steps = log.groupby("stage")["step"].max().to_dict()
+    print(f"trained {steps} steps in {log['seconds'].max():.0f} s", file=runtime.log_stream())
     save_decoder(snakemake.output.model, model, {"encoder": snakemake.wildcards.encoder})
     write_table(log, snakemake.output.log)
 
