@@ -430,9 +430,10 @@ def initial_noise(seeds: Sequence[int], size: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def guided_noise(model: EmbeddingDecoder, noisy: torch.Tensor, timestep, embeddings: torch.Tensor,
-                 coarse_images: torch.Tensor, guidance: float) -> torch.Tensor:
-    """ε̂_∅ + g (ε̂_e − ε̂_∅), both predictions in one doubled batch (g = 1: conditional only);
+def guided_prediction(model: EmbeddingDecoder, noisy: torch.Tensor, timestep,
+                      embeddings: torch.Tensor, coarse_images: torch.Tensor, guidance: float
+                      ) -> torch.Tensor:
+    """r̂_∅ + g (r̂_e − r̂_∅), both predictions in one doubled batch (g = 1: conditional only);
     the coarse images (B, 3, S, S) enter both."""
     if guidance == 1.0:
         return model(noisy, timestep.expand(len(noisy)), embeddings, coarse_images)
@@ -453,8 +454,9 @@ def sample_batch(model: EmbeddingDecoder, embeddings: torch.Tensor, seeds: Seque
     coarse_images = model.coarse_image(embeddings)
     residual = initial_noise(seeds, model.settings.image_size)
     for timestep in scheduler.timesteps:
-        noise = guided_noise(model, residual, timestep, embeddings, coarse_images, guidance)
-        residual = scheduler.step(noise, timestep, residual).prev_sample
+        predicted = guided_prediction(model, residual, timestep, embeddings, coarse_images,
+                                      guidance)
+        residual = scheduler.step(predicted, timestep, residual).prev_sample
     return (coarse_images + residual).clamp(-1.0, 1.0)
 
 
