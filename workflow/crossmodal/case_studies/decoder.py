@@ -23,10 +23,10 @@ Stage 2, with C frozen (DDPM, predicting r itself): t ~ U{0 … T−1}, ε ~ N(0
 r_t = √ᾱ_t r + √(1 − ᾱ_t) ε, loss = w(t) ‖r̂(r_t, t, e) − r‖² with the min-SNR weight
 w(t) = min(SNR(t), γ) (Hang et al. 2023; γ = None gives w = 1). Predicting r rather than ε makes
 an undertrained model fall back to r̂ ≈ 0, i.e. to the coarse image, instead of adding noise
-(measured: ε-prediction after 200 CPU steps cut judged shape agreement from 0.67 to 0.42). With probability
-``condition_dropout`` the embedding on the FiLM path is replaced by a learned null embedding,
-so one network gives both the conditional and the unconditional prediction (the coarse image
-stays: it is the data being refined). An exponential moving average (EMA) of the weights is the
+(measured: ε-prediction after 200 CPU steps cut judged shape agreement from 0.67 to 0.42).
+With probability ``condition_dropout`` the embedding on the FiLM path is replaced by a learned
+null embedding, so one network gives both the conditional and the unconditional prediction
+(the coarse image stays: it is the data being refined). An exponential moving average (EMA) of the weights is the
 model that is returned and sampled from.
 
 Sampling (DDIM, η = 0, ``steps`` steps, "trailing" spacing) of r with classifier-free guidance:
@@ -142,8 +142,8 @@ def build_unet(settings: DecoderSettings) -> UNet2DModel:
 
 class EmbeddingDecoder(torch.nn.Module):
     """The two stages of the module docstring. ẽ = (e − μ) / σ with μ, σ (d,) buffers;
-    ``coarse`` = C(ẽ); ``unet`` and ``condition`` = MLP(ẽ) (the FiLM path) predict the residual's
-    noise. ``null_embedding`` (d,), initialised to μ, stands for "no condition"."""
+    ``coarse`` = C(ẽ); ``unet`` and ``condition`` = MLP(ẽ) (the FiLM path) predict the residual
+    r. ``null_embedding`` (d,), initialised to μ, stands for "no condition"."""
 
     def __init__(self, embedding_dim: int, settings: DecoderSettings):
         super().__init__()
@@ -180,7 +180,7 @@ class EmbeddingDecoder(torch.nn.Module):
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor, embeddings: torch.Tensor,
                 coarse_images: torch.Tensor) -> torch.Tensor:
-        """Noise prediction (B, 3, S, S) for noisy residuals (B, 3, S, S), timesteps (B,),
+        """Residual prediction r̂ (B, 3, S, S) for noisy residuals (B, 3, S, S), timesteps (B,),
         embeddings (B, d) on the FiLM path and coarse images (B, 3, S, S)."""
         inputs = torch.cat([noisy, coarse_images], dim=1)
         return self.unet(inputs, timesteps,
