@@ -26,8 +26,8 @@ an undertrained model fall back to r̂ ≈ 0, i.e. to the coarse image, instead 
 (measured: ε-prediction after 200 CPU steps cut judged shape agreement from 0.67 to 0.42).
 With probability ``condition_dropout`` the embedding on the FiLM path is replaced by a learned
 null embedding, so one network gives both the conditional and the unconditional prediction
-(the coarse image stays: it is the data being refined). An exponential moving average (EMA) of the weights is the
-model that is returned and sampled from.
+(the coarse image stays: it is the data being refined). An exponential moving average (EMA)
+of the weights is the model that is returned and sampled from.
 
 Sampling (DDIM, η = 0, ``steps`` steps, "trailing" spacing) of r with classifier-free guidance:
 r̂ = r̂(r_t, t, ∅) + g · (r̂(r_t, t, e) − r̂(r_t, t, ∅)); then x = clamp(C(ẽ) + r, −1, 1). The
