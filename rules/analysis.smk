@@ -14,7 +14,7 @@ rule latent_features:
         "results/logs/features/{encoder}/{method}/{dataset}.log",
     benchmark:
         "results/benchmarks/features/{encoder}/{method}/{dataset}.tsv"
-    threads: 2
+    threads: encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,
@@ -100,7 +100,7 @@ rule dictionary_metrics:
         "results/logs/metrics/{encoder}/{method}.log",
     benchmark:
         "results/benchmarks/metrics/{encoder}/{method}.tsv"
-    threads: HEAVY_THREADS
+    threads: encoder_job_threads
     resources:
         mem_mb=6000,
         runtime=30,
@@ -175,7 +175,7 @@ rule paper_b_table5:
         "results/logs/tables/paperB_table5.log",
     benchmark:
         "results/benchmarks/tables/paperB_table5.tsv"
-    threads: HEAVY_THREADS
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,

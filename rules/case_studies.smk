@@ -40,7 +40,7 @@ rule attribute_study:
         "results/logs/case_studies/attribute.log",
     benchmark:
         "results/benchmarks/case_studies/attribute.tsv"
-    threads: 2
+    threads: model_job_threads(CASE_STUDIES.get("attribute", {}).get("model", ""))
     resources:
         mem_mb=4000,
         runtime=20,
@@ -97,7 +97,7 @@ rule adversarial_study:
         "results/logs/case_studies/adversarial.log",
     benchmark:
         "results/benchmarks/case_studies/adversarial.tsv"
-    threads: 2
+    threads: threads_for_encoder(CASE_STUDIES.get("adversarial", {}).get("encoder"))
     resources:
         mem_mb=4000,
         runtime=30,
@@ -127,6 +127,8 @@ rule train_image_decoder:
     benchmark:
         "results/benchmarks/case_studies/decoder_{encoder}.tsv"
     threads: HEAVY_THREADS
+    # on the critical path (encoder → embeddings → decoder → control): it starts first
+    priority: 5
     resources:
         mem_mb=6000,
         runtime=30,

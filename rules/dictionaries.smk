@@ -15,7 +15,7 @@ rule train_dictionary:
         "results/logs/dictionaries/{encoder}/{method}.log",
     benchmark:
         "results/benchmarks/dictionaries/{encoder}/{method}.tsv"
-    threads: HEAVY_THREADS
+    threads: encoder_job_threads
     resources:
         mem_mb=6000,
         runtime=120,
@@ -54,7 +54,7 @@ rule beta_sweep:
         "results/logs/beta_sweep/{encoder}/{method}.log",
     benchmark:
         "results/benchmarks/beta_sweep/{encoder}/{method}.tsv"
-    threads: HEAVY_THREADS
+    threads: encoder_job_threads
     resources:
         mem_mb=6000,
         runtime=240,
@@ -117,7 +117,7 @@ rule train_dictionary_replica:
         "results/logs/dictionaries/{encoder}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/dictionaries/{encoder}/{method}/seed{seed}.tsv"
-    threads: HEAVY_THREADS
+    threads: encoder_job_threads
     resources:
         mem_mb=6000,
         runtime=120,

@@ -14,7 +14,8 @@ rule extract_embeddings:
         "results/logs/embeddings/{encoder}/{dataset}.log",
     benchmark:
         "results/benchmarks/embeddings/{encoder}/{dataset}.tsv"
-    threads: HEAVY_THREADS
+    threads: encoder_job_threads
+    priority: 5  # every analysis and the decoder wait on the embeddings
     resources:
         mem_mb=4000,
         runtime=60,

@@ -19,7 +19,7 @@ rule embed_h:
         "results/logs/monosemanticity/h_{dataset}.{modality}.log",
     benchmark:
         "results/benchmarks/monosemanticity/h_{dataset}.{modality}.tsv"
-    threads: 2
+    threads: dataset_job_threads
     resources:
         mem_mb=4000,
         runtime=30,
@@ -42,7 +42,7 @@ rule monosemanticity_scores:
         "results/logs/monosemanticity/{encoder}/{method}/scores.log",
     benchmark:
         "results/benchmarks/monosemanticity/{encoder}/{method}/scores.tsv"
-    threads: 2
+    threads: encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,
@@ -64,7 +64,7 @@ rule monosemanticity_over_training:
         seed=config["seed"],
     log:
         "results/logs/monosemanticity/{encoder}/{method}/training.log",
-    threads: 2
+    threads: encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=30,
@@ -143,7 +143,7 @@ rule modality_classification:
         "results/logs/tables/paperA_iclr_table1.log",
     benchmark:
         "results/benchmarks/tables/paperA_iclr_table1.tsv"
-    threads: 2
+    threads: model_job_threads(MONO.get("classification", {}).get("model", ""))
     resources:
         mem_mb=4000,
         runtime=20,
@@ -168,7 +168,7 @@ rule feature_gallery:
         seed=config["seed"],
     log:
         "results/logs/galleries/{encoder}.{method}.log",
-    threads: 2
+    threads: encoder_job_threads
     resources:
         mem_mb=3000,
         runtime=10,

@@ -15,7 +15,7 @@ from crossmodal.dictionaries.beta import beta_grid, select_beta
 from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
 from crossmodal.dictionaries.identity import IdentityDictionary
 from crossmodal.dictionaries.jumprelu import JumpReLUSAE
-from crossmodal.dictionaries.mp import matching_pursuit
+from crossmodal.dictionaries.mp import first_argmax, matching_pursuit
 from crossmodal.dictionaries.ncl import MultimodalNCL
 from crossmodal.dictionaries.settings import training_pairs, training_settings
 from crossmodal.dictionaries.topk import TopKSAE
@@ -25,6 +25,20 @@ from crossmodal.dictionaries.trainer import (
     per_instance_r2,
     train_dictionary,
 )
+
+
+def test_first_argmax_by_hand_with_a_tie_across_blocks():
+    # columns 1 and 6 tie at 5; blocks of 4: the first block wins, so the first index (1) is kept
+    x = torch.tensor([[0.0, 5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0],
+                      [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 9.0]])
+    assert first_argmax(x, block=4).tolist() == [1, 7]
+
+
+@pytest.mark.parametrize("columns", [2048, 384, 100])
+def test_first_argmax_equals_torch_argmax(columns):
+    generator = torch.Generator().manual_seed(columns)
+    x = torch.randint(0, 50, (64, columns), generator=generator).float()  # many ties
+    assert torch.equal(first_argmax(x), x.argmax(dim=-1))
 
 
 def test_matching_pursuit_two_atoms_by_hand():

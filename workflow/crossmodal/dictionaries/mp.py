@@ -23,6 +23,20 @@ ATOM_NORMS = ("unit", "identity")
 ATOM_INITS = ("data", "random")
 
 
+def first_argmax(x: torch.Tensor, block: int = 64) -> torch.Tensor:
+    """``x.argmax(dim=-1)`` of a (b, K) tensor, the first index among ties included, in two
+    passes: the maximum of each block of ``block`` columns, then the argmax inside the winning
+    block. On CPU torch's argmax is not vectorised while amax is, so this is ~3x faster at
+    K = 2048; when ``block`` does not divide K it is the plain argmax."""
+    n_rows, n_columns = x.shape
+    if n_columns % block or n_columns == block:
+        return x.argmax(dim=-1)
+    blocks = x.view(n_rows, n_columns // block, block)
+    best_block = blocks.amax(dim=-1).argmax(dim=-1)
+    rows = torch.arange(n_rows, device=x.device)
+    return best_block * block + blocks[rows, best_block].argmax(dim=-1)
+
+
 @torch.no_grad()
 def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int) -> torch.Tensor:
     """(b, steps) index of the atom chosen at each greedy step for ``x`` (b, d), ``atoms`` (K, d).
@@ -36,7 +50,7 @@ def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int) -> torch.Tens
     rows = torch.arange(x.shape[0], device=x.device)
     chosen = torch.empty(x.shape[0], steps, dtype=torch.long, device=x.device)
     for t in range(steps):
-        chosen[:, t] = correlations.abs().argmax(dim=-1)
+        chosen[:, t] = first_argmax(correlations.abs())
         coefficient = correlations[rows, chosen[:, t]]
         correlations.addcmul_(coefficient.unsqueeze(-1), gram.index_select(0, chosen[:, t]),
                               value=-1)
