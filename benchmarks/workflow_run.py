@@ -6,7 +6,9 @@ Every rule writes ``results/benchmarks/**.tsv`` (snakemake's ``benchmark:``: wal
 and ``cpu_time``). This prints the ``--top`` jobs by CPU time, the sums by rule, and the totals:
 Σ wall, Σ CPU and Σ CPU / cores — the lower bound on the run's wall time with that many cores
 busy all the time. With ``--log`` (the run's snakemake log) it also prints the run's real
-elapsed time (snakemake's "Elapsed time" line, or first to last job timestamp).
+elapsed time (snakemake's "Elapsed time" line, or first to last job timestamp) and how the cores
+were spent: core-seconds allocated (Σ threads × job wall time) against the CPU the jobs used and
+against cores × elapsed. Allocated ≫ used means rules claim threads they do not use.
 
 Measured default `all` runs are in the closing notes of issue 7.
 """
@@ -50,6 +52,41 @@ def elapsed_seconds(log: Path) -> float | None:
     return (max(parse) - min(parse)).total_seconds()
 
 
+_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y")
+
+
+def job_intervals(log: Path) -> pd.DataFrame:
+    """One row per finished job of a snakemake log: rule, threads, start, end (datetimes).
+    A job's block starts at the timestamp line before ``rule X:``; snakemake omits the
+    ``threads:`` line for 1-thread jobs; ``Finished jobid: N`` follows the end timestamp."""
+    jobs, now, current = {}, None, None
+    for line in log.read_text(errors="replace").splitlines():
+        stripped = line.strip()
+        if stamp := _STAMP.match(stripped):
+            now = _timestamp(stamp.group(1))
+        elif rule := re.match(r"(?:local)?rule (\w+):$", stripped):
+            current = {"rule": rule.group(1), "threads": 1, "start": now}
+        elif current and stripped.startswith("jobid:"):
+            jobs[int(stripped.split()[1])] = current
+        elif current and stripped.startswith("threads:"):
+            current["threads"] = int(stripped.split()[1])
+        elif (finished := re.match(r"Finished jobid: (\d+)", stripped)) and int(
+                finished.group(1)) in jobs:
+            jobs[int(finished.group(1))]["end"] = now
+    rows = [job for job in jobs.values() if job.get("end") is not None]
+    return pd.DataFrame(rows, columns=["rule", "threads", "start", "end"])
+
+
+def core_allocation(intervals: pd.DataFrame) -> float:
+    """Core-seconds the scheduler handed out: Σ threads × (end − start)."""
+    seconds = (intervals["end"] - intervals["start"]).dt.total_seconds()
+    return float((intervals["threads"] * seconds).sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workdir", nargs="?", default=".", type=Path)
@@ -67,6 +104,11 @@ def main() -> None:
     if args.log:
         elapsed = elapsed_seconds(args.log)
         print(f"elapsed: {elapsed / 60:.1f} min" if elapsed else "elapsed: not in the log")
+        intervals = job_intervals(args.log)
+        if elapsed and len(intervals):
+            print(f"cores: {args.cores} × {elapsed:.0f} s = {args.cores * elapsed:.0f} core-s; "
+                  f"allocated {core_allocation(intervals):.0f}; used (Σ CPU) "
+                  f"{jobs.cpu_s.sum():.0f}")
 
 
 if __name__ == "__main__":
