@@ -221,7 +221,8 @@ def test_profile_maps_threads_memory_and_the_gpu_switch(tmp_path_factory, monkey
         monkeypatch.setenv("CROSSMODAL_SLURM_GPUS", gpus)
         monkeypatch.setenv("CROSSMODAL_SLURM_GPU_PARTITION", "gpu")
     workdir = fresh_workdir(tmp_path_factory, "slurm-profile")
-    # test_workflow.snakemake adds --cores 2: the heavy rules claim 2 threads
+    # test_workflow.snakemake adds --cores 2: the data rule claims both cores, a job on a toy
+    # encoder's embeddings one (rules/common.smk threads_for_encoder)
     process = snakemake(workdir, "--profile", str(ROOT / PROFILE), "--dry-run",
                         "results/dictionaries/toyclip/sae/model.pt")
     assert process.returncode == 0, describe_run(process)
@@ -230,7 +231,7 @@ def test_profile_maps_threads_memory_and_the_gpu_switch(tmp_path_factory, monkey
     assert light["mem_mb"] == "4000" and light["runtime"] == "30", light  # the rule's own
     assert "gpu" not in light, light
     heavy = _job_resources(process.stdout, "train_dictionary")
-    assert heavy["cpus_per_task"] == "2", heavy
+    assert heavy["cpus_per_task"] == "1", heavy
     assert heavy["mem_mb"] == "16000" and heavy["runtime"] == "240", heavy  # set-resources
     if gpus is None:  # the rule's gpu=1 is overridden: no GPU request, the default partition
         assert heavy["gpu"] == "0" and heavy["slurm_partition"] == "main", heavy
