@@ -14,7 +14,7 @@ rule latent_features:
         "results/logs/features/{encoder}/{method}/{dataset}.log",
     benchmark:
         "results/benchmarks/features/{encoder}/{method}/{dataset}.tsv"
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,

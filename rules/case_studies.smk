@@ -97,7 +97,7 @@ rule adversarial_study:
         "results/logs/case_studies/adversarial.log",
     benchmark:
         "results/benchmarks/case_studies/adversarial.tsv"
-    threads: threads_for_encoder(CASE_STUDIES.get("adversarial", {}).get("encoder"))
+    threads: threads_for_encoder(CASE_STUDIES.get("adversarial", {}).get("encoder"), LIGHT_THREADS)
     resources:
         mem_mb=4000,
         runtime=30,
@@ -127,7 +127,8 @@ rule train_image_decoder:
     benchmark:
         "results/benchmarks/case_studies/decoder_{encoder}.tsv"
     threads: HEAVY_THREADS
-    # on the critical path (encoder → embeddings → decoder → control): it starts first
+    # on the critical path (encoder → embeddings → decoder → control): preferred whenever both
+    # cores are free at once (snakemake does not hold cores back for it)
     priority: 5
     resources:
         mem_mb=6000,

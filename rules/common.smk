@@ -43,29 +43,36 @@ HEAVY_THREADS = workflow.cores
 TOY_ENCODER_THREADS = max(1, workflow.cores // max(1, len(TOY_ENCODERS)))
 
 
+# Light rules (figures, features, per-split measures) take 2 threads on a real encoder.
+LIGHT_THREADS = min(2, workflow.cores)
 
 
-def threads_for_encoder(name):
-    """Threads of a job on one encoder's embeddings or model: 1 for a toy encoder, every core
-    for a real one. Toy jobs (d = 256, ≤ 44 k pairs, 64-px convolutions) scale poorly: their
-    CPU/wall at 2 threads was 0.5–1.7 in a clean 2-core run, so two of them side by side finish
-    sooner than the same two one after the other with 2 threads each."""
-    return 1 if name in TOY_ENCODERS else HEAVY_THREADS
+def threads_for_encoder(name, real_threads=HEAVY_THREADS):
+    """Threads of a job on one encoder's embeddings or model: 1 for a toy encoder,
+    ``real_threads`` for a real one. Toy jobs (d = 256, ≤ 44 k pairs, 64-px convolutions) scale
+    poorly: their CPU/wall at 2 threads was 0.5–1.7 in a clean 2-core run, so two of them side
+    by side finish sooner than the same two one after the other with 2 threads each."""
+    return 1 if name in TOY_ENCODERS else real_threads
 
 
 def encoder_job_threads(wildcards):
-    """:func:`threads_for_encoder` of the job's ``{encoder}`` wildcard."""
+    """A heavy rule's threads for the job's ``{encoder}`` wildcard."""
     return threads_for_encoder(wildcards.encoder)
 
 
+def light_encoder_job_threads(wildcards):
+    """A light rule's threads for the job's ``{encoder}`` wildcard."""
+    return threads_for_encoder(wildcards.encoder, LIGHT_THREADS)
+
+
 def model_job_threads(model):
-    """:func:`threads_for_encoder` of an "encoder/dictionary" model target."""
-    return threads_for_encoder(model.split("/")[0])
+    """A light rule's threads for an "encoder/dictionary" model target."""
+    return threads_for_encoder(model.split("/")[0], LIGHT_THREADS)
 
 
 def dataset_job_threads(wildcards):
-    """1 thread for the embedded toyworld (small, single-threaded work), every core otherwise."""
-    return 1 if config["datasets"][wildcards.dataset]["kind"] == "toyworld" else HEAVY_THREADS
+    """A light rule's threads on one dataset: 1 on the embedded toyworld, else LIGHT_THREADS."""
+    return 1 if config["datasets"][wildcards.dataset]["kind"] == "toyworld" else LIGHT_THREADS
 
 
 # Names never contain dots, so "{encoder}.{method}" in a file name is unambiguous.

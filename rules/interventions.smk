@@ -16,7 +16,7 @@ rule embed_edit_captions:
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.edits.log",
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,
@@ -40,7 +40,7 @@ rule embed_class_prompts:
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.prompts.log",
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,
@@ -66,7 +66,7 @@ rule gap_removal:
         "results/logs/interventions/{encoder}/gap_{split}.log",
     benchmark:
         "results/benchmarks/interventions/{encoder}/gap_{split}.tsv"
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=6000,
         runtime=30,
@@ -160,7 +160,7 @@ rule vector_arithmetic:
         "results/logs/interventions/{encoder}/arithmetic.log",
     benchmark:
         "results/benchmarks/interventions/{encoder}/arithmetic.tsv"
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,

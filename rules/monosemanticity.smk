@@ -42,7 +42,7 @@ rule monosemanticity_scores:
         "results/logs/monosemanticity/{encoder}/{method}/scores.log",
     benchmark:
         "results/benchmarks/monosemanticity/{encoder}/{method}/scores.tsv"
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=20,
@@ -64,7 +64,7 @@ rule monosemanticity_over_training:
         seed=config["seed"],
     log:
         "results/logs/monosemanticity/{encoder}/{method}/training.log",
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
         runtime=30,
@@ -168,7 +168,7 @@ rule feature_gallery:
         seed=config["seed"],
     log:
         "results/logs/galleries/{encoder}.{method}.log",
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=3000,
         runtime=10,

@@ -19,7 +19,7 @@ rule encoder_quality:
         "results/logs/encoder_quality/{encoder}.log",
     benchmark:
         "results/benchmarks/encoder_quality/{encoder}.tsv"
-    threads: encoder_job_threads
+    threads: light_encoder_job_threads
     resources:
         mem_mb=3000,
         runtime=20,
