@@ -37,6 +37,13 @@ def read_benchmarks(workdir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y")
+
+
 def elapsed_seconds(log: Path) -> float | None:
     """The run's elapsed wall time from a snakemake log: its "Elapsed time" line, else the span
     between its first and last ``[Tue Dec  1 14:39:01 2026]`` job timestamps."""
@@ -45,18 +52,11 @@ def elapsed_seconds(log: Path) -> float | None:
     if match:
         hours, minutes, seconds = map(int, match.groups())
         return hours * 3600 + minutes * 60 + seconds
-    stamps = re.findall(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]", text, flags=re.MULTILINE)
+    stamps = [_timestamp(match.group(1)) for line in text.splitlines()
+              if (match := _STAMP.match(line.strip()))]
     if len(stamps) < 2:
         return None
-    parse = [datetime.strptime(" ".join(s.split()), "%a %b %d %H:%M:%S %Y") for s in stamps]
-    return (max(parse) - min(parse)).total_seconds()
-
-
-_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
-
-
-def _timestamp(text: str) -> datetime:
-    return datetime.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y")
+    return (max(stamps) - min(stamps)).total_seconds()
 
 
 def job_intervals(log: Path) -> pd.DataFrame:
