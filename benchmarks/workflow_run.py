@@ -2,10 +2,13 @@
 
     python benchmarks/workflow_run.py [workdir] [--top 15] [--log SNAKEMAKE_LOG]
 
-Every rule writes ``results/benchmarks/**.tsv`` (snakemake's ``benchmark:``: wall seconds ``s``
-and ``cpu_time``). This prints the ``--top`` jobs by CPU time, the sums by rule, and the totals:
-Σ wall, Σ CPU and Σ CPU / cores — the lower bound on the run's wall time with that many cores
-busy all the time. With ``--log`` (the run's snakemake log) it also prints the run's real
+Most rules write ``results/benchmarks/**.tsv`` (snakemake's ``benchmark:``: wall seconds ``s``
+and ``cpu_time``), and every job's log ``results/logs/**.log`` ends with its exact CPU time
+(``crossmodal.runtime.CPU_LINE``: user + system, imports included). Snakemake's ``cpu_time`` is
+sampled (every second, then every 30 s) and misses the end of a job, so CPU comes from the logs
+where they have the line. This prints the ``--top`` jobs by CPU time, the sums by rule, and the
+totals: Σ wall, Σ CPU and Σ CPU / cores — the lower bound on the run's wall time with that many
+cores busy all the time. With ``--log`` (the run's snakemake log) it also prints the run's real
 elapsed time (snakemake's "Elapsed time" line, or first to last job timestamp) and how the cores
 were spent: core-seconds allocated (Σ threads × job wall time) against the CPU the jobs used and
 against cores × elapsed. Allocated ≫ used means rules claim threads they do not use.
@@ -24,17 +27,44 @@ import pandas as pd
 
 
 def read_benchmarks(workdir: Path) -> pd.DataFrame:
-    """One row per job: job (path under results/benchmarks), rule group, wall_s, cpu_s."""
+    """One row per benchmarked job: job (path under results/benchmarks), wall_s and snakemake's
+    sampled_cpu_s."""
     root = workdir / "results" / "benchmarks"
     rows = []
     for path in sorted(root.rglob("*.tsv")):
         table = pd.read_csv(path, sep="\t")
-        job = str(path.relative_to(root).with_suffix(""))
-        rows.append({"job": job, "group": job.split("/")[0], "wall_s": float(table["s"].iloc[-1]),
-                     "cpu_s": float(table["cpu_time"].iloc[-1])})
-    if not rows:
-        raise SystemExit(f"{root}: no benchmark files; run the workflow first")
-    return pd.DataFrame(rows)
+        rows.append({"job": str(path.relative_to(root).with_suffix("")),
+                     "wall_s": float(table["s"].iloc[-1]),
+                     "sampled_cpu_s": float(table["cpu_time"].iloc[-1])})
+    return pd.DataFrame(rows, columns=["job", "wall_s", "sampled_cpu_s"])
+
+
+_CPU_LINE = re.compile(r"^crossmodal cpu: (\d+(?:\.\d+)?) s$")
+
+
+def read_log_cpu(workdir: Path) -> pd.DataFrame:
+    """One row per job log that ends with the CPU line: job (path under results/logs), cpu_s."""
+    root = workdir / "results" / "logs"
+    rows = []
+    for path in sorted(root.rglob("*.log")):
+        lines = path.read_text(errors="replace").strip().splitlines()
+        if lines and (match := _CPU_LINE.match(lines[-1].strip())):
+            rows.append({"job": str(path.relative_to(root).with_suffix("")),
+                         "cpu_s": float(match.group(1))})
+    return pd.DataFrame(rows, columns=["job", "cpu_s"])
+
+
+def read_jobs(workdir: Path) -> pd.DataFrame:
+    """Every job with a benchmark or a CPU line: job, group, wall_s, cpu_s (the log's exact CPU,
+    else snakemake's sample), cpu_source."""
+    jobs = read_benchmarks(workdir).merge(read_log_cpu(workdir), on="job", how="outer")
+    if jobs.empty:
+        raise SystemExit(f"{workdir / 'results'}: no benchmark files or job logs; "
+                         "run the workflow first")
+    jobs["cpu_source"] = jobs["cpu_s"].notna().map({True: "log", False: "benchmark"})
+    jobs["cpu_s"] = jobs["cpu_s"].fillna(jobs["sampled_cpu_s"])
+    jobs["group"] = jobs["job"].str.split("/").str[0]
+    return jobs[["job", "group", "wall_s", "cpu_s", "cpu_source"]]
 
 
 _STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
@@ -94,12 +124,14 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--log", type=Path)
     args = parser.parse_args()
-    jobs = read_benchmarks(args.workdir)
+    jobs = read_jobs(args.workdir)
     print(jobs.sort_values("cpu_s", ascending=False).head(args.top).to_string(index=False))
     print()
     by_group = jobs.groupby("group")[["wall_s", "cpu_s"]].sum()
     print(by_group.sort_values("cpu_s", ascending=False).round(0).to_string())
-    print(f"\n{len(jobs)} jobs: Σ wall {jobs.wall_s.sum():.0f} s, Σ CPU {jobs.cpu_s.sum():.0f} s, "
+    from_logs = int((jobs.cpu_source == "log").sum())
+    print(f"\n{len(jobs)} jobs: Σ wall {jobs.wall_s.sum():.0f} s (benchmarked jobs), "
+          f"Σ CPU {jobs.cpu_s.sum():.0f} s ({from_logs} from job logs), "
           f"Σ CPU / {args.cores} cores = {jobs.cpu_s.sum() / args.cores / 60:.1f} min")
     if args.log:
         elapsed = elapsed_seconds(args.log)

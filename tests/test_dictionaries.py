@@ -138,6 +138,22 @@ def test_jumprelu_threshold_receives_a_gradient():
     assert model.log_threshold.grad.abs().sum() > 0
 
 
+
+def test_jumprelu_l0_gradient_reaches_only_the_threshold():
+    """λ·mean_b Σ_k H(u_bk − θ_k): ∂/∂θ_k = −(λ/(bε)) #{b : |u_bk − θ_k| < ε/2}, times θ_k for
+    log θ; the encoder gets nothing from this term."""
+    model = JumpReLUSAE(d=1, n_latents=2, l0_coefficient=0.5, initial_threshold=0.1,
+                        bandwidth=0.2, pre_bias_init="zero", seed=0)
+    with torch.no_grad():
+        model.encoder_weight.copy_(torch.tensor([[1.0], [2.0]]))
+        model.pre_bias.zero_()
+    x = torch.tensor([[0.05], [0.15], [0.5], [-1.0]])   # u = x for latent 0, 2x for latent 1
+    model.auxiliary_loss(x, model.encode(x)).backward()
+    assert model.encoder_weight.grad is None and model.encoder_bias.grad is None
+    # latent 0: u = 0.05, 0.15 lie within 0.1 of θ = 0.1 → 2 rows; latent 1: u = 0.1, 0.3 → 1 row
+    expected = -(0.5 / (4 * 0.2)) * torch.tensor([2.0, 1.0]) * 0.1
+    assert torch.allclose(model.log_threshold.grad, expected)
+
 def test_ncl_features_are_non_negative():
     model = MultimodalNCL(d=8, n_latents=8, seed=0)
     assert (model.encode(torch.randn(20, 8)) >= 0).all()

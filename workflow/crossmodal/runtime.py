@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import sys
 from collections.abc import Callable
 
@@ -22,6 +23,18 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+# The last line of every job's log; benchmarks/workflow_run.py sums it over a run.
+CPU_LINE = "crossmodal cpu: {:.2f} s"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process since it started (imports included) and of its
+    finished children: exact, where snakemake's ``benchmark:`` samples and misses a job's end."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def log_stream():
     """Where progress and messages go: the rule's log while ``run`` is active."""
     return sys.stderr
@@ -37,7 +50,8 @@ def configure(threads: int, seed: int) -> None:
 
 def run(main: Callable[[], None], log_path: str) -> None:
     """Run ``main`` with stderr (and tqdm) going to ``log_path``; a user error ends the script
-    with its one-line message on the terminal and in the log, exit status 1."""
+    with its one-line message on the terminal and in the log, exit status 1. The log's last line
+    is the job's CPU time (``CPU_LINE``)."""
     terminal = sys.stderr
     with open(log_path, "w") as log:
         sys.stderr = log
@@ -49,6 +63,7 @@ def run(main: Callable[[], None], log_path: str) -> None:
             print(message, file=terminal)
             sys.exit(1)
         finally:
+            print(CPU_LINE.format(cpu_seconds()), file=log)
             sys.stderr = terminal
 
 
