@@ -27,3 +27,9 @@ rule all:
     input:
         all_targets(),
     default_target: True
+
+
+rule case_studies:
+    """Paper A's three case studies and only what they need (one toy encoder, one dictionary)."""
+    input:
+        case_study_targets(),

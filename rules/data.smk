@@ -13,6 +13,9 @@ rule toyworld_data:
     benchmark:
         "results/benchmarks/data/{dataset}.tsv"
     threads: HEAVY_THREADS
+    # every toyworld job waits on it: without a priority snakemake may start a 1-thread job that
+    # needs no data first, and this all-core job then waits for it with the other core idle
+    priority: 20
     resources:
         mem_mb=4000,
         runtime=30,
