@@ -269,6 +269,12 @@ def test_every_job_left_a_log_and_a_benchmark(smoke_run):
     assert not missing, missing
     benchmark = pd.read_csv(smoke_run / "results/benchmarks/encoders/toyclip.tsv", sep="\t")
     assert len(benchmark) == 1 and benchmark["s"].iloc[0] > 0
+    # every job log ends with the job's exact CPU time (crossmodal.runtime.CPU_LINE)
+    logs = sorted((smoke_run / "results/logs").rglob("*.log"))
+    last_lines = {log: log.read_text().splitlines()[-1] for log in logs}
+    not_ending = [str(log) for log, line in last_lines.items()
+                  if not re.fullmatch(r"crossmodal cpu: \d+\.\d\d s", line)]
+    assert len(logs) > 50 and not not_ending, not_ending
 
 
 def test_nothing_left_to_do_after_the_run(smoke_run):
@@ -520,6 +526,21 @@ def test_unknown_backend_stops_before_any_job(tmp_path_factory):
     assert "Building DAG" not in process.stdout, describe(process)
     assert "Traceback" not in process.stdout, describe(process)
     assert not (workdir / "results").exists()
+
+
+def test_case_studies_target_plans_only_what_the_case_studies_need(tmp_path_factory):
+    workdir = fresh_workdir(tmp_path_factory, "case-studies")
+    process = run_ok(workdir, "-n", "case_studies")
+    jobs = planned_jobs(process.stdout)
+    assert sorted(job["rule"] for job in jobs) == sorted([
+        "toyworld_data", "train_toy_encoder", "extract_embeddings",
+        "train_dictionary", "train_dictionary", "latent_features", "latent_features",
+        "attribute_study", "adversarial_study", "train_image_decoder", "train_attribute_judge",
+        "text_to_image_control", "case_studies"]), describe(process)
+    # one encoder (the case studies' toyclip) and its raw dimensions and Multimodal SAE only
+    assert {job["wildcards"].get("encoder") for job in jobs} == {None, "toyclip"}
+    assert {job["wildcards"]["method"] for job in jobs if job["rule"] == "train_dictionary"} == {
+        "raw", "mm_topk"}
 
 
 def test_unknown_dataset_in_target_stops_before_any_job(tmp_path_factory):
