@@ -30,6 +30,7 @@ rule all:
 
 
 rule case_studies:
-    """Paper A's three case studies and only what they need (one toy encoder, one dictionary)."""
+    """Paper A's three case studies and only what they need: one toy encoder, its raw
+    dimensions and its Multimodal SAE."""
     input:
         case_study_targets(),
