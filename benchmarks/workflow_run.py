@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from crossmodal.runtime import logged_cpu_seconds
+
 
 def read_benchmarks(workdir: Path) -> pd.DataFrame:
     """One row per benchmarked job: job (path under results/benchmarks), wall_s and snakemake's
@@ -39,18 +41,14 @@ def read_benchmarks(workdir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["job", "wall_s", "sampled_cpu_s"])
 
 
-_CPU_LINE = re.compile(r"^crossmodal cpu: (\d+(?:\.\d+)?) s$")
-
-
 def read_log_cpu(workdir: Path) -> pd.DataFrame:
     """One row per job log that ends with the CPU line: job (path under results/logs), cpu_s."""
     root = workdir / "results" / "logs"
     rows = []
     for path in sorted(root.rglob("*.log")):
         lines = path.read_text(errors="replace").strip().splitlines()
-        if lines and (match := _CPU_LINE.match(lines[-1].strip())):
-            rows.append({"job": str(path.relative_to(root).with_suffix("")),
-                         "cpu_s": float(match.group(1))})
+        if lines and (cpu := logged_cpu_seconds(lines[-1])) is not None:
+            rows.append({"job": str(path.relative_to(root).with_suffix("")), "cpu_s": cpu})
     return pd.DataFrame(rows, columns=["job", "cpu_s"])
 
 

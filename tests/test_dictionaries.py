@@ -138,7 +138,6 @@ def test_jumprelu_threshold_receives_a_gradient():
     assert model.log_threshold.grad.abs().sum() > 0
 
 
-
 def test_jumprelu_l0_gradient_reaches_only_the_threshold():
     """λ·mean_b Σ_k H(u_bk − θ_k): ∂/∂θ_k = −(λ/(bε)) #{b : |u_bk − θ_k| < ε/2}, times θ_k for
     log θ; the encoder gets nothing from this term."""
@@ -153,6 +152,7 @@ def test_jumprelu_l0_gradient_reaches_only_the_threshold():
     # latent 0: u = 0.05, 0.15 lie within 0.1 of θ = 0.1 → 2 rows; latent 1: u = 0.1, 0.3 → 1 row
     expected = -(0.5 / (4 * 0.2)) * torch.tensor([2.0, 1.0]) * 0.1
     assert torch.allclose(model.log_threshold.grad, expected)
+
 
 def test_ncl_features_are_non_negative():
     model = MultimodalNCL(d=8, n_latents=8, seed=0)

@@ -1,6 +1,5 @@
 """crossmodal.runtime: the job wrapper's log, its one-line errors and its CPU line."""
 
-import re
 import time
 
 import pytest
@@ -10,9 +9,9 @@ from crossmodal import runtime
 
 def _last_cpu_seconds(log_path) -> float:
     last = log_path.read_text().splitlines()[-1]
-    match = re.fullmatch(r"crossmodal cpu: (\d+\.\d\d) s", last)
-    assert match, last
-    return float(match.group(1))
+    cpu = runtime.logged_cpu_seconds(last)
+    assert cpu is not None, last
+    return cpu
 
 
 def test_the_log_ends_with_the_jobs_cpu_time(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import resource
 import sys
 from collections.abc import Callable
@@ -25,6 +26,13 @@ def cpu_count() -> int:
 
 # The last line of every job's log; benchmarks/workflow_run.py sums it over a run.
 CPU_LINE = "crossmodal cpu: {:.2f} s"
+_CPU_LINE_PATTERN = re.compile(r"crossmodal cpu: (\d+\.\d\d) s")
+
+
+def logged_cpu_seconds(line: str) -> float | None:
+    """The CPU seconds a ``CPU_LINE`` states; None for any other line."""
+    match = _CPU_LINE_PATTERN.fullmatch(line.strip())
+    return float(match.group(1)) if match else None
 
 
 def cpu_seconds() -> float:
