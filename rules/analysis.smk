@@ -95,6 +95,7 @@ rule dictionary_metrics:
         bridge="results/metrics/{encoder}/{method}_bridge.csv",
     params:
         analysis=feature_params(),
+        conventions=config.get("analysis", {}).get("conventions", "authors"),
         seed=config["seed"],
     log:
         "results/logs/metrics/{encoder}/{method}.log",
@@ -209,6 +210,31 @@ rule groundtruth_recovery:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/groundtruth_recovery.py"
+
+
+rule dictionary_gates:
+    """Pass/fail gates on each Matching Pursuit SAE: stable rank of D, R², bimodal concept
+    recovery against a TopK SAE of the same encoder; movement from its initial atoms, δ_r@1."""
+    input:
+        unpack(dictionary_gate_inputs),
+    output:
+        csv=report("results/tables/dictionary_gates.csv", caption="../report/dictionaries.rst",
+                   category="Dictionaries"),
+        markdown="results/tables/dictionary_gates.md",
+    params:
+        settings=config.get("dictionary_gates", {}),
+    log:
+        "results/logs/tables/dictionary_gates.log",
+    benchmark:
+        "results/benchmarks/tables/dictionary_gates.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/dictionary_gates.py"
 
 
 rule bridge_figure:

@@ -206,6 +206,25 @@ BETA_SWEEPS = [
 ]
 
 
+GATED_DICTIONARIES = [
+    (e, m) for e, m in DICTIONARY_TARGETS
+    if config["dictionaries"][m]["architecture"]
+    in config.get("dictionary_gates", {}).get("architectures", ["mp"])
+]
+
+
+def dictionary_gate_inputs(wildcards):
+    """Metric rows of the gated dictionaries, the dictionaries table and, on toyworld, the
+    per-concept ground-truth table."""
+    inputs = {
+        "metrics": [f"results/metrics/{e}/{m}.csv" for e, m in GATED_DICTIONARIES],
+        "summary": "results/tables/dictionaries.csv",
+    }
+    if DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
+        inputs["concepts"] = "results/tables/groundtruth_concepts.csv"
+    return inputs
+
+
 def report_tables():
     """Every table the report shows."""
     tables = ["results/tables/encoders.csv"]
@@ -213,6 +232,8 @@ def report_tables():
         tables.append("results/tables/dictionaries.csv")
     if DICTIONARY_TARGETS and DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
         tables.append("results/tables/groundtruth_recovery.csv")
+    if GATED_DICTIONARIES:
+        tables.append("results/tables/dictionary_gates.csv")
     tables += paper_b_tables()
     if INTERVENTIONS:
         tables += [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]

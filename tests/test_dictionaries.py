@@ -51,6 +51,38 @@ def test_matching_pursuit_two_atoms_by_hand():
     assert torch.allclose(codes @ atoms, x - residual)
 
 
+def test_matching_pursuit_max_selection_by_hand():
+    """x = (−2, 1) on atoms e₀, e₁: |·| selection takes e₀ (c = −2) then e₁; the authors' max
+    selection takes e₁ (c = 1), then finds no positive correlation (e₀: −2, e₁: 0) and adds 0."""
+    atoms, x = torch.eye(2), torch.tensor([[-2.0, 1.0]])
+    codes, residual = matching_pursuit(x, atoms, steps=2, selection="abs")
+    assert torch.equal(codes, torch.tensor([[-2.0, 1.0]]))
+    codes, residual = matching_pursuit(x, atoms, steps=2, selection="max")
+    assert torch.equal(codes, torch.tensor([[0.0, 1.0]]))
+    assert torch.equal(residual, torch.tensor([[-2.0, 0.0]]))
+
+
+def test_mp_conventions_set_selection_initialisation_and_pre_bias():
+    authors = build_dictionary({"architecture": "mp", "expansion": 4, "k": 3}, d=8, seed=1)
+    assert (authors.selection, authors.atom_norm, authors.atom_init, authors.pre_bias_init) == (
+        "max", "identity", "xavier", "none")
+    assert not authors.pre_bias.requires_grad and torch.equal(authors.pre_bias, torch.zeros(8))
+    bound = math.sqrt(6 / (32 + 8))                          # xavier_uniform_ on (K, d)
+    assert authors.atoms.abs().max() <= bound and authors.atoms.abs().max() > 0.5 * bound
+    paper = build_dictionary({"architecture": "mp", "expansion": 4, "k": 3,
+                              "convention": "paper"}, d=8, seed=1)
+    assert (paper.selection, paper.atom_norm, paper.atom_init) == ("abs", "unit", "random")
+    torch.testing.assert_close(paper.atoms.norm(dim=1), torch.ones(32))
+    again = build_dictionary({"architecture": "mp", "expansion": 4, "k": 3}, d=8, seed=1)
+    assert torch.equal(authors.atoms, again.atoms)            # seeded xavier draw
+    override = build_dictionary({"architecture": "mp", "expansion": 4, "k": 3,
+                                 "selection": "abs", "atom_init": "data"}, d=8)
+    assert (override.selection, override.atom_init, override.convention) == (
+        "abs", "data", "authors")
+    with pytest.raises(ValueError, match="selection"):
+        build_dictionary({"architecture": "mp", "expansion": 4, "k": 3, "selection": "top"}, d=8)
+
+
 def test_matching_pursuit_residual_never_grows_with_unit_atoms():
     generator = torch.Generator().manual_seed(0)
     atoms = torch.nn.functional.normalize(torch.randn(64, 16, generator=generator), dim=1)
@@ -99,14 +131,64 @@ def test_alignment_penalty_by_hand():
 def test_alignment_penalty_zero_top1_variant():
     image = torch.tensor([[3.0, 1.0, 0.0]])
     text = torch.tensor([[0.0, 2.0, 5.0]])
-    assert zero_top1(image).tolist() == [[0.0, 1.0, 0.0]]
-    assert zero_top1(text).tolist() == [[0.0, 2.0, 0.0]]
+    image_zeroed, text_zeroed = zero_top1(image, text)  # positions 0 and 2 zeroed in both
+    assert image_zeroed.tolist() == [[0.0, 1.0, 0.0]]
+    assert text_zeroed.tolist() == [[0.0, 2.0, 0.0]]
     assert alignment_penalty(image, text, "zero_top1").item() == pytest.approx(-1.0)
     assert alignment_penalty(image, text).item() == pytest.approx(
         -2 / (math.sqrt(10) * math.sqrt(29))
     )
     with pytest.raises(ValueError, match="paper"):
         alignment_penalty(image, text, "other")
+
+
+def test_zero_top1_zeroes_both_top1_positions_in_both_codes():
+    image = torch.tensor([[3.0, 1.0, 0.0, 2.0]])  # top-1 at 0
+    text = torch.tensor([[0.0, 1.0, 4.0, 2.0]])  # top-1 at 2
+    image_zeroed, text_zeroed = zero_top1(image, text)
+    assert image_zeroed.tolist() == [[0.0, 1.0, 0.0, 2.0]]
+    assert text_zeroed.tolist() == [[0.0, 1.0, 0.0, 2.0]]
+    assert alignment_penalty(image, text, "zero_top1").item() == pytest.approx(-1.0)
+
+
+def test_zero_top1_uses_the_largest_magnitude():
+    image = torch.tensor([[-5.0, 1.0, 0.0, 2.0]])  # top-1 |z| at 0
+    text = torch.tensor([[0.0, 1.0, 0.0, -3.0]])  # top-1 |z| at 3
+    image_zeroed, text_zeroed = zero_top1(image, text)
+    assert image_zeroed.tolist() == [[0.0, 1.0, 0.0, 0.0]]
+    assert text_zeroed.tolist() == [[0.0, 1.0, 0.0, 0.0]]
+
+
+def test_zero_top1_when_the_pair_shares_its_top1_atom():
+    image = torch.tensor([[1.0, 4.0, 2.0]])
+    text = torch.tensor([[2.0, 3.0, 0.0]])  # both top-1 at 1: only position 1 is zeroed
+    image_zeroed, text_zeroed = zero_top1(image, text)
+    assert image_zeroed.tolist() == [[1.0, 0.0, 2.0]]
+    assert text_zeroed.tolist() == [[2.0, 0.0, 0.0]]
+    # cos((1, 0, 2), (2, 0, 0)) = 2 / (√5 · 2)
+    assert alignment_penalty(image, text, "zero_top1").item() == pytest.approx(-1 / math.sqrt(5))
+
+
+def test_zero_top1_batch_of_two_pairs_by_hand():
+    image = torch.tensor([[3.0, 1.0, 0.0, 2.0],    # pair 0: top-1 at 0
+                          [0.0, 2.0, 1.0, 5.0]])   # pair 1: top-1 at 3
+    text = torch.tensor([[0.0, 1.0, 4.0, 2.0],     # pair 0: top-1 at 2
+                         [1.0, 6.0, 1.0, 0.0]])    # pair 1: top-1 at 1
+    image_zeroed, text_zeroed = zero_top1(image, text)
+    assert image_zeroed.tolist() == [[0.0, 1.0, 0.0, 2.0], [0.0, 0.0, 1.0, 0.0]]
+    assert text_zeroed.tolist() == [[0.0, 1.0, 0.0, 2.0], [1.0, 0.0, 1.0, 0.0]]
+    # pair 0: cos 1; pair 1: cos((0, 0, 1, 0), (1, 0, 1, 0)) = 1 / √2
+    assert alignment_penalty(image, text, "zero_top1").item() == pytest.approx(
+        -(1 + 1 / math.sqrt(2)) / 2)
+
+
+def test_zero_top1_gives_no_gradient_to_the_zeroed_positions():
+    image = torch.tensor([[3.0, 1.0, 0.5, 2.0]], requires_grad=True)
+    text = torch.tensor([[0.5, 1.0, 4.0, 3.0]], requires_grad=True)
+    alignment_penalty(image, text, "zero_top1").backward()
+    for codes in (image, text):
+        assert codes.grad[0, [0, 2]].tolist() == [0.0, 0.0]
+        assert codes.grad[0, [1, 3]].abs().sum() > 0
 
 
 def test_topk_keeps_exactly_k_per_sample():
@@ -243,10 +325,12 @@ def _recovered(learned: np.ndarray, truth: np.ndarray, cosine: float = 0.95) -> 
 def test_planted_dictionary_is_recovered(architecture, k):
     """5-sparse codes on 48 unit atoms in d = 64. Matching Pursuit is greedy: even with the true
     dictionary, 5 steps leave R² ≈ 0.975 on this data and 8 steps ≈ 0.998, so MP gets κ = 8.
-    The data are not centred (positive codes), so the pre-bias starts at zero."""
+    The data are not centred (positive codes), so the pre-bias starts at zero; MP runs as the
+    authors train it (random xavier atoms, max selection, no pre-bias) and its codes are ≥ 0."""
     x, atoms = _planted()
     half = len(x) // 2
-    spec = {"architecture": architecture, "expansion": 2, "k": k, "pre_bias_init": "zero"}
+    spec = ({"architecture": "mp", "expansion": 2, "k": k} if architecture == "mp" else
+            {"architecture": architecture, "expansion": 2, "k": k, "pre_bias_init": "zero"})
     model = build_dictionary(spec, d=64, seed=0)
     train_dictionary(
         model, x[:half], x[half:], DictionaryTraining(epochs=60, batch_size=64, lr=3e-3, seed=0)
@@ -256,6 +340,9 @@ def test_planted_dictionary_is_recovered(architecture, k):
         r2 = per_instance_r2(x_t, model(x_t)[1], x_t.mean(0)).item()
     assert r2 >= 0.99
     assert _recovered(model.dictionary.detach().numpy(), atoms) >= 0.9
+    if architecture == "mp":
+        assert model.atom_init == "xavier" and model.selection == "max"
+        assert (model.encode(torch.from_numpy(x)) >= 0).all()
 
 
 def test_retraining_with_the_same_seed_gives_identical_weights():

@@ -28,6 +28,10 @@ def shifted_clouds(n: int, d: int, shift: float, seed: int = 0) -> tuple[np.ndar
     return image, text
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
 def brute_kth_distance(queries, reference, k, exclude_self=False):
     """k-th smallest ‖q̂ − r̂‖ per query by a full float64 distance matrix."""
     q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
@@ -61,10 +65,25 @@ def brute_threshold_accuracy(query, reference, balanced):
 
 # --- DiM and W ---------------------------------------------------------------------------------
 
-def test_difference_of_means_two_points_by_hand():
-    image = np.array([[3.0, 0.0], [0.0, 2.0]])  # unit (1, 0), (0, 1): mean (0.5, 0.5)
-    text = np.array([[0.0, -1.0], [0.0, -4.0]])  # unit (0, -1) twice: mean (0, -1)
-    assert difference_of_means(image, text) == pytest.approx(np.sqrt(0.5 ** 2 + 1.5 ** 2))
+def test_difference_of_means_of_non_unit_clouds_by_hand():
+    image = np.array([[2.0, 0.0], [4.0, 0.0]])  # mean (3, 0)
+    text = np.array([[0.0, 1.0], [0.0, 3.0]])  # mean (0, 2)
+    assert difference_of_means(image, text) == pytest.approx(np.sqrt(13.0))
+    assert difference_of_means(image, image) == 0.0
+
+
+def test_difference_of_means_uses_the_rows_as_given():
+    image = np.array([[3.0, 0.0], [0.0, 2.0]])  # mean (1.5, 1); unit rows would give (0.5, 0.5)
+    text = np.array([[0.0, -1.0], [0.0, -4.0]])  # mean (0, -2.5); unit rows would give (0, -1)
+    assert difference_of_means(image, text) == pytest.approx(np.sqrt(1.5 ** 2 + 3.5 ** 2))
+    assert difference_of_means(2.0 * image, 2.0 * text) == pytest.approx(
+        2.0 * np.sqrt(1.5 ** 2 + 3.5 ** 2))
+
+
+def test_difference_of_means_of_centred_clouds_is_zero():
+    image, text = shifted_clouds(50, 4, shift=2.0)
+    assert difference_of_means(image - image.mean(0), text - text.mean(0)) == pytest.approx(
+        0.0, abs=1e-12)
 
 
 @pytest.mark.filterwarnings("error")
@@ -89,8 +108,8 @@ def test_wasserstein_compares_images_with_texts():
     gap = wasserstein_gap(image, text, n_samples=300)
     assert wasserstein_gap(image, image, n_samples=300) == pytest.approx(0.0, abs=1e-12)
     assert gap > 0.3
-    # W ≥ DiM² / 2 since 1 − cos(x, y) = ‖x̂ − ŷ‖² / 2 and W₂² ≥ ‖μ_I − μ_T‖²
-    assert gap >= difference_of_means(image, text) ** 2 / 2
+    # W ≥ DiM(x̂, ŷ)² / 2 since 1 − cos(x, y) = ‖x̂ − ŷ‖² / 2 and W₂² ≥ ‖μ_x̂ − μ_ŷ‖²
+    assert gap >= difference_of_means(unit_rows(image), unit_rows(text)) ** 2 / 2
 
 
 def test_wasserstein_subsample_is_seeded():

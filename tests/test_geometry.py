@@ -6,6 +6,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy.optimize import linprog
@@ -19,6 +20,10 @@ from crossmodal.geometry.bridge import (
     cross_covariance,
     fda,
     functional_alignment,
+    latent_groups,
+    modality_bridge,
+    quantile_mask,
+    quantile_threshold,
     transport_plan,
 )
 from crossmodal.geometry.coactivation import (
@@ -29,7 +34,7 @@ from crossmodal.geometry.coactivation import (
     normalise_columns,
 )
 from crossmodal.geometry.intervention import recall_drop
-from crossmodal.geometry.probing import p_acc, probe_accuracies
+from crossmodal.geometry.probing import atom_centre, p_acc, probe_accuracies
 from crossmodal.geometry.ranks import (
     atom_cosines,
     coherence,
@@ -154,7 +159,7 @@ PROBE_TEXT_ENERGY = np.array([0.0, 2.0, 1.0, 1.0, 0.0])
 
 def test_p_acc_of_perfect_probes_is_one():
     result = p_acc(PROBE_ATOMS[:3], PROBE_IMAGE, PROBE_TEXT, PROBE_IMAGE_ENERGY[:3],
-                   PROBE_TEXT_ENERGY[:3])
+                   PROBE_TEXT_ENERGY[:3], conventions="paper")
     np.testing.assert_allclose(result.accuracy, [1.0, 0.0, 0.5])
     np.testing.assert_allclose(result.score, [1.0, 1.0, 1.0])
     assert result.p_acc == pytest.approx(1.0)
@@ -162,11 +167,30 @@ def test_p_acc_of_perfect_probes_is_one():
 
 def test_p_acc_drops_by_the_energy_of_a_useless_bimodal_atom():
     result = p_acc(PROBE_ATOMS, PROBE_IMAGE + 5.0, PROBE_TEXT + 5.0, PROBE_IMAGE_ENERGY,
-                   PROBE_TEXT_ENERGY, batch_size=1)  # shifted: the probes see centred rows
+                   PROBE_TEXT_ENERGY, batch_size=1, conventions="paper")  # data-mean centre
     np.testing.assert_allclose(result.score[:4], [1.0, 1.0, 1.0, 0.0])
     assert np.isnan(result.score[4])
     # E = (0.5, 1, 1, 1, 0): (0.5 + 1 + 1 + 0) / 3.5
     assert result.p_acc == pytest.approx(2.5 / 3.5)
+
+
+def test_p_acc_conventions_differ_in_centre_and_bimodal_score():
+    """Atoms image-only (1, 0), bimodal (0, 1) and bimodal (1, 0.1) with E = (½, 1, 1). The
+    authors' centre is Σ E_j D_j / Σ E_j = (0.6, 0.44); the bimodal atom (1, 0.1) separates the
+    modalities under both centres (acc 1): the paper scores it 0, the authors 1.5 − 1 = ½."""
+    atoms = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    image_energy, text_energy = np.array([1.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0])
+    np.testing.assert_allclose(atom_centre(atoms, (image_energy + text_energy) / 2),
+                               [0.6, 0.44])
+    authors = p_acc(atoms, PROBE_IMAGE, PROBE_TEXT, image_energy, text_energy,
+                    conventions="authors")
+    paper = p_acc(atoms, PROBE_IMAGE, PROBE_TEXT, image_energy, text_energy,
+                  conventions="paper")
+    np.testing.assert_allclose(authors.accuracy, [1.0, 0.5, 1.0])
+    np.testing.assert_allclose(authors.score, [1.0, 1.0, 0.5])
+    np.testing.assert_allclose(paper.score, [1.0, 1.0, 0.0])
+    assert authors.p_acc == pytest.approx(2.0 / 2.5)
+    assert paper.p_acc == pytest.approx(1.5 / 2.5)
 
 
 def test_probe_streaming_equals_one_batch():
@@ -189,19 +213,67 @@ def test_bridge_matrix_and_rho_by_hand():
     bridge = bridge_matrix(BRIDGE_SIGMA, BRIDGE_ATOMS, block_size=3)
     np.testing.assert_allclose(bridge[:3, :3].numpy(),
                                [[2.0, 0.6, 0.6], [0.6, 3.0, -0.56], [0.0, -1.12, 1.0]])
-    # bimodal-adjacent: row 0 (3.2) + column 0 below it (0.6); unimodal: 3 − 0.56 − 1.12 + 1
-    assert functional_alignment(bridge, BRIDGE_MU, tau=0.05) == pytest.approx(3.8 / 2.32)
+    # masses are magnitudes: bimodal-adjacent row 0 (3.2) + column 0 below it (0.6);
+    # unimodal 3 + 0.56 + 1.12 + 1
+    assert functional_alignment(bridge, BRIDGE_MU, tau=0.05) == pytest.approx(3.8 / 5.68)
 
 
 def test_bridge_mass_by_group_by_hand():
     bridge = bridge_matrix(BRIDGE_SIGMA, BRIDGE_ATOMS)
     shares = bridge_mass_by_group(bridge, BRIDGE_MU, [0.05, 0.35])
-    total = 6.12
+    total = 9.48
     np.testing.assert_allclose(shares["bimodal"], [3.8 / total, 0.0])
     np.testing.assert_allclose(shares["image_image"], [3.0 / total, 3.0 / total])
     # at τ = 0.35 latent 0 (μ = 0.3) turns text-only
     np.testing.assert_allclose(shares["text_text"], [1.0 / total, 3.6 / total])
-    np.testing.assert_allclose(shares["image_text"], [-1.68 / total, -0.48 / total])
+    np.testing.assert_allclose(shares["image_text"], [1.68 / total, 2.88 / total])
+
+
+def test_quantile_masks_on_a_four_by_four_case():
+    matrix = torch.tensor([[0.1, -0.9, 0.2, 0.3], [0.4, 0.6, 0.5, -0.1],
+                           [0.0, 0.8, 0.7, 0.95], [-0.2, -0.3, 0.9, 1.0]])
+    # 16 entries: the 0.9-quantile is the 14th smallest (0.9), the 0.999 one the 15th (0.95)
+    assert quantile_threshold(matrix, 0.9) == pytest.approx(0.9)
+    assert quantile_threshold(matrix, 0.999) == pytest.approx(0.95)
+    kept = {(i, j) for i, j in torch.nonzero(quantile_mask(matrix, 0.9)).tolist()}
+    assert kept == {(0, 1), (2, 3), (3, 2), (3, 3)}   # |−0.9| ≥ 0.9 survives
+    kept = {(i, j) for i, j in torch.nonzero(quantile_mask(matrix, 0.999)).tolist()}
+    assert kept == {(2, 3), (3, 3)}
+
+
+def _bias_dictionary(n_pairs: int = 200, n_concepts: int = 30, seed: int = 0):
+    """Atoms (K, 8): an image bias e₀ and a text bias −e₀ that fire (at 1) on every row of their
+    modality, then concept atoms orthogonal to e₀ active in both modalities: the first on every
+    pair (at 1), two others per pair. Returns Σ (K, K), atoms and μ (K,)."""
+    rng = np.random.default_rng(seed)
+    concepts = np.concatenate([np.zeros((n_concepts, 1)), rng.normal(size=(n_concepts, 7))], 1)
+    atoms = np.concatenate([np.eye(8)[:1], -np.eye(8)[:1], concepts])
+    image_codes = np.zeros((n_pairs, len(atoms)))
+    text_codes = np.zeros_like(image_codes)
+    image_codes[:, 0] = text_codes[:, 1] = 1.0
+    image_codes[:, 2] = text_codes[:, 2] = 1.0
+    for n in range(n_pairs):
+        chosen = 3 + rng.choice(n_concepts - 1, 2, replace=False)
+        image_codes[n, chosen] = text_codes[n, chosen] = rng.uniform(0.2, 0.5, 2)
+    sigma = torch.as_tensor(image_codes.T @ text_codes / n_pairs)
+    mu = modality_score(energies(image_codes), energies(text_codes))
+    return sigma, torch.as_tensor(atoms), mu
+
+
+@pytest.mark.parametrize("name", ["authors", "paper"])
+def test_bias_atoms_pointing_apart_give_positive_rho_and_shares_in_range(name):
+    sigma, atoms, mu = _bias_dictionary()
+    bridge = modality_bridge(sigma, atoms, name)
+    assert bridge[0, 1] == pytest.approx(-1.0)      # the two biases: Σ = 1, cos = −1
+    groups = torch.as_tensor(latent_groups(mu), dtype=torch.float64)
+    unimodal = (groups > 0).double()
+    signed_unimodal = float(unimodal @ bridge @ unimodal)
+    assert signed_unimodal < 0                      # a signed sum would make ρ negative
+    assert functional_alignment(bridge, mu) > 0
+    shares = pd.DataFrame(bridge_mass_by_group(bridge, mu, [0.05, 0.2, 0.45]))
+    parts = shares[["bimodal", "image_image", "text_text", "image_text"]]
+    assert ((parts >= 0) & (parts <= 1)).all().all()
+    np.testing.assert_allclose(parts.sum(1), 1.0)
 
 
 def test_fda_on_a_three_atom_case_solved_by_hand():
@@ -209,14 +281,38 @@ def test_fda_on_a_three_atom_case_solved_by_hand():
     image_energy, text_energy = np.array([1.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = fda(image_energy, text_energy, atoms, tau=0.05)
+        result = fda(image_energy, text_energy, atoms, tau=0.05, conventions="paper")
     # the plan x·(0→1) + (½−x)·(0→2) + (½−x)·(1→1) + x·(1→2) costs 0.1 + 1.2x: x = 0
     moves = sorted(zip(result.source.tolist(), result.target.tolist(), result.mass.tolist()))
     assert moves == [(0, 2, pytest.approx(0.5)), (1, 1, pytest.approx(0.5))]
     assert result.cost == pytest.approx(0.1)
     assert result.alpha == pytest.approx(0.5)      # B_Γ at (1, 1): ½ · 1
+    assert result.unimodal == pytest.approx(0.4)   # B_Γ at (0, 2): ½ · 0.8 = (1 − c) − α
     assert result.epsilon == pytest.approx(0.5)    # E = (½, 1, ½)
-    assert result.fda == pytest.approx(1.0 * 0.5 / (0.9 - 0.5))
+    assert result.fda == pytest.approx(1.0 * 0.5 / 0.4)
+
+
+def test_fda_under_the_authors_mask_by_hand():
+    """Image-only 0, bimodal 1, text-only 2 (a copy of atom 0) and 3. The plan is 1→1, 0→2,
+    0→3 with ⅓ each (cost 0.2/3). Of the 16 cosines the 14th smallest is 1, so the authors'
+    mask keeps only |cos| = 1: B_Γ(0, 3) = ⅓ · 0.8 is dropped."""
+    atoms = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.8, 0.6]])
+    image_energy, text_energy = np.array([2.0, 1.0, 0.0, 0.0]), np.array([0.0, 1.0, 1.0, 1.0])
+    authors = fda(image_energy, text_energy, atoms, conventions="authors")
+    paper = fda(image_energy, text_energy, atoms, conventions="paper")
+    assert authors.cost == pytest.approx(0.2 / 3)
+    assert authors.alpha == pytest.approx(1 / 3) and paper.alpha == pytest.approx(1 / 3)
+    assert authors.unimodal == pytest.approx(1 / 3)
+    assert paper.unimodal == pytest.approx(1.8 / 3)
+    assert authors.epsilon == pytest.approx(1 / 3)   # E = (1, 1, ½, ½), μ₁ = ½
+    assert authors.fda == pytest.approx(1.0 * (2 / 3) / (1 / 3))
+    assert paper.fda == pytest.approx(1.0 * (2 / 3) / 0.6)
+
+
+def test_fda_is_nan_when_no_latent_is_bimodal():
+    atoms = np.array([[1.0, 0.0], [0.0, 1.0]])
+    result = fda(np.array([1.0, 0.0]), np.array([0.0, 1.0]), atoms)
+    assert result.epsilon == 0.0 and np.isnan(result.fda)
 
 
 def test_fda_plan_has_the_marginals_and_the_linear_programs_optimum():
@@ -289,7 +385,8 @@ def test_stability_of_a_rotated_basis_by_hand():
 def test_dictionary_metrics_match_the_metrics_of_dense_codes():
     image, text = paired_embeddings(400, 8, seed=0)
     model = build_dictionary({"architecture": "topk", "expansion": 4, "k": 3}, 8, seed=0)
-    metrics = dictionary_metrics(model, image, text, batch_size=64)
+    metrics = dictionary_metrics(model, image, text, batch_size=64,
+                                 conventions=["authors", "paper"])
     image_codes = torch.as_tensor(encode_in_batches(model, image)).double()
     text_codes = torch.as_tensor(encode_in_batches(model, text)).double()
     codes = torch.cat([image_codes, text_codes])
@@ -305,11 +402,20 @@ def test_dictionary_metrics_match_the_metrics_of_dense_codes():
     assert metrics["coherence"] == pytest.approx(coherence(atoms), rel=1e-5)
     sigma = image_codes.T @ text_codes / len(image)
     mu = modality_score(image_energy, text_energy)
-    assert metrics["rho"] == pytest.approx(
-        functional_alignment(bridge_matrix(sigma, atoms), mu), rel=1e-5)
-    assert metrics["fda"] == pytest.approx(fda(image_energy, text_energy, atoms).fda, rel=1e-4)
-    assert metrics["p_acc"] == pytest.approx(
-        p_acc(atoms, image, text, image_energy, text_energy).p_acc, rel=1e-5)
+    assert metrics["conventions"] == "authors"
+    assert metrics["dead_share"] == pytest.approx(float(np.isnan(mu).mean()))
+    for name, suffix in (("authors", ""), ("paper", "_paper")):
+        # at K = 32 the authors' masks can leave no unimodal mass (NaN); equal NaNs match
+        assert metrics["rho" + suffix] == pytest.approx(
+            functional_alignment(modality_bridge(sigma, atoms, name), mu), rel=1e-5, nan_ok=True)
+        assert metrics["fda" + suffix] == pytest.approx(
+            fda(image_energy, text_energy, atoms, conventions=name).fda, rel=1e-4, nan_ok=True)
+        assert metrics["p_acc" + suffix] == pytest.approx(
+            p_acc(atoms, image, text, image_energy, text_energy, conventions=name).p_acc,
+            rel=1e-5)
+    assert np.isfinite(metrics["rho_paper"]) and np.isfinite(metrics["fda_paper"])
+    assert metrics["delta_r1"] == pytest.approx(
+        metrics["recall1_full"] - metrics["recall1_bimodal"])
     assert np.isfinite(metrics["delta_r1"]) and np.isfinite(metrics["negative_interference"])
 
 

@@ -218,3 +218,25 @@ def test_paper_tables_lay_out_ours_beside_the_paper():
     assert table2({"toy": arithmetic}).iloc[0][["Q", "Q_SAE"]].tolist() == [0.9, 0.7]
     assert table7({"toy": arithmetic})["CLIP (paper)"].iloc[3] == 0.63
     assert table8({"toy": arithmetic})["toy (gallery)"].tolist() == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_pairs_without_a_direction_are_left_out_and_counted():
+    from crossmodal.interventions.evaluation import (
+        GapSettings,
+        directed_pairs,
+        score_clouds,
+        zero_shot_accuracy,
+    )
+    rng = np.random.default_rng(0)
+    image, text = rng.normal(size=(60, 4)), rng.normal(size=(60, 4))
+    image[:6] = 0.0                         # no bimodal latent fired: Ĩ = 0
+    assert directed_pairs(image, text).sum() == 54
+    measures, _ = score_clouds(image, text, GapSettings(ood_k=3, wasserstein_samples=60))
+    assert measures["undirected_pairs"] == pytest.approx(0.1)
+    assert all(np.isfinite(v) for v in measures.values())
+    kept, _ = score_clouds(image[6:], text[6:], GapSettings(ood_k=3, wasserstein_samples=60))
+    assert measures["dim"] == pytest.approx(kept["dim"])
+    # a zero image is a zero-shot miss even when its label is the first class
+    classes = np.eye(2)
+    assert zero_shot_accuracy(np.array([[0.0, 0.0], [1.0, 0.1]]), ["a", "a"], ["a", "b"],
+                              classes) == 0.5

@@ -46,9 +46,9 @@ def test_batches_are_full_and_cover_once():
 
 
 def test_difference_of_means_hand_computed():
-    image = np.array([[2.0, 0.0], [0.0, 3.0]])  # unit rows (1,0),(0,1): mean (.5,.5)
-    text = np.array([[-1.0, 0.0], [-5.0, 0.0]])  # mean (-1, 0)
-    assert difference_of_means(image, text) == pytest.approx(np.hypot(1.5, 0.5))
+    image = np.array([[2.0, 0.0], [0.0, 3.0]])  # mean (1, 1.5): the rows as given
+    text = np.array([[-1.0, 0.0], [-5.0, 0.0]])  # mean (-3, 0)
+    assert difference_of_means(image, text) == pytest.approx(np.hypot(4.0, 1.5))
     assert difference_of_means(image, image) == 0.0
 
 

@@ -253,3 +253,16 @@ def test_upstream_benchmarks_walks_inputs_and_skips_the_report():
              FakeRule("nobench", "extra.txt", ["model_a.pt"])]
     found = upstream_benchmarks(rules, ["table_a.csv", "extra.txt", "report.html"])
     assert found == {"b/table/a.tsv": "table", "b/train/a.tsv": "train"}
+
+
+def test_conventions_line_names_the_primary_convention_and_the_repeated_one(tmp_path):
+    from crossmodal.report.html import conventions_line
+    table = tmp_path / "paperB_table1.csv"
+    pd.DataFrame({"metric": ["MSE (↓)", "ρ (↑)", "ρ (↑) [paper]"],
+                  "conventions": ["both", "authors", "paper"],
+                  "toyclip SAE": [0.1, 2.0, 1.5]}).to_csv(table, index=False)
+    line = conventions_line([table])
+    assert "<b>authors</b> convention" in line and "[paper]" in line
+    plain = tmp_path / "encoders.csv"
+    pd.DataFrame({"encoder": ["toyclip"]}).to_csv(plain, index=False)
+    assert conventions_line([plain]) == ""

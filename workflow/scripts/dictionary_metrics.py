@@ -4,6 +4,7 @@ import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.dictionaries.checkpoint import load_dictionary, load_with_embeddings
+from crossmodal.geometry.conventions import CONVENTIONS
 from crossmodal.geometry.stability import stability
 from crossmodal.geometry.suite import dictionary_metrics
 from crossmodal.report.tables import write_table
@@ -15,8 +16,11 @@ def main(snakemake):
     model, facts, embeddings = load_with_embeddings(snakemake.input.model,
                                                     snakemake.input.embeddings, analysis["split"])
     model.to(runtime.device())
+    # the configured convention names the plain columns; the other one is added, suffixed
+    primary = snakemake.params.conventions
+    conventions = [primary, *(name for name in CONVENTIONS if name != primary)]
     metrics = dictionary_metrics(model, embeddings.image, embeddings.text, analysis["tau"],
-                                 analysis["batch_size"], seed)
+                                 analysis["batch_size"], seed, conventions=conventions)
     bridge_mass = metrics.pop("bridge_mass", pd.DataFrame(columns=["tau"]))
     if snakemake.input.replicas:
         atoms = [model.dictionary.detach().cpu()]

@@ -30,9 +30,9 @@ ARCHITECTURES = {
 ARGUMENTS = {
     "relu": ("l1_coefficient", "pre_bias_init"),
     "jumprelu": ("l0_coefficient", "bandwidth", "pre_bias_init"),
-    "topk": ("k", "pre_bias_init"),
-    "batchtopk": ("k", "pre_bias_init"),
-    "mp": ("k", "atom_norm", "atom_init", "pre_bias_init"),
+    "topk": ("k", "pre_bias_init", "dead_revival_coefficient"),
+    "batchtopk": ("k", "pre_bias_init", "dead_revival_coefficient"),
+    "mp": ("k", "convention", "selection", "atom_norm", "atom_init", "pre_bias_init"),
     "multimodal_topk": ("k", "pre_bias_init"),
     "ncl": ("hidden", "symmetric"),
     "identity": (),

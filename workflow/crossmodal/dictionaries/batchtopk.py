@@ -3,6 +3,13 @@
 In training, the mean L0 over a batch is exactly k while single samples vary. For inference a
 running threshold θ replaces the batch: z = pre ⊙ 1{pre > θ}, θ the exponential moving average
 of the smallest kept activation of each training batch.
+
+``dead_revival_coefficient`` α adds paper B's authors' dead-latent revival term
+−α · d · mean_{n,i}(pre[n, i] · dead[i]) (pre (b, K), dead (K,) = latents silent on the batch;
+:meth:`SelectingSAE.dead_revival_loss`): their BatchTopK criterion with α = 1e-3, the factor d
+because their MSE is averaged over d and ours summed. Default 0 (off). Gao et al.'s AuxK (as
+overcomplete implements it) raised the dead share here (benchmarks/dead_latents.py), so it is not
+offered.
 """
 
 from __future__ import annotations
@@ -16,10 +23,10 @@ class BatchTopKSAE(SelectingSAE):
     method = "batchtopk"
 
     def __init__(self, d: int, n_latents: int, k: int, threshold_momentum: float = 0.99,
-                 pre_bias_init: str = "mean", seed: int = 0):
+                 pre_bias_init: str = "mean", seed: int = 0, dead_revival_coefficient: float = 0.0):
         if not 0 < k <= n_latents:
             raise ValueError(f"k = {k} must be in 1..n_latents = {n_latents}")
-        super().__init__(d, n_latents, pre_bias_init, seed)
+        super().__init__(d, n_latents, pre_bias_init, seed, dead_revival_coefficient)
         self.k = k
         self.threshold_momentum = threshold_momentum
         self.register_buffer("threshold", torch.tensor(-1.0))  # < 0: not yet estimated

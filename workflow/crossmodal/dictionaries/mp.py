@@ -2,25 +2,52 @@
 
 Encoder, κ greedy steps on the residual r₀ = x − b_pre, vectorised over the batch:
 
-    i_t = argmax_i |⟨D_i, r_t⟩|,  c_t = ⟨D_{i_t}, r_t⟩,  z_{i_t} += c_t,  r_{t+1} = r_t − c_t D_{i_t}
+    i_t = argmax_i s(⟨D_i, r_t⟩),  c_t = ⟨D_{i_t}, r_t⟩,  z_{i_t} += c_t,  r_{t+1} = r_t − c_t D_{i_t}
 
-Decoder x̂ = z D + b_pre. Gradients reach D and b_pre through the selected inner products and
-atoms (the argmax itself is piecewise constant). With unit-norm atoms (the default, renormalised
-after every step) each update is the orthogonal projection of the residual off the chosen atom,
-so ‖r‖ never increases. ``atom_norm="identity"`` keeps the atoms unnormalised as the authors'
-code does; then the update is not a projection and ‖r‖ can grow (DESIGN §6). An atom picked twice
-accumulates its coefficients, so z D always equals x − b_pre − r_κ.
+Decoder x̂ = z D + b_pre. Gradients reach D (and a trainable b_pre) through the selected inner
+products and atoms (the argmax itself is piecewise constant). An atom picked twice accumulates its
+coefficients, so z D always equals x − b_pre − r_κ.
+
+Two readings, chosen by ``convention`` (each setting below can also be given on its own):
+
+* ``authors`` — what paper B's authors train (overcomplete's ``MpSAE``): the selection score is
+  s(c) = c, so the chosen atom is the one most *positively* correlated with the residual, and its
+  coefficient is max(c, 0), so codes are non-negative (overcomplete adds c itself, which is
+  negative only when every atom is anti-correlated with the residual; then this step adds
+  nothing); atoms start from ``xavier_uniform_`` (norm ≈ √(2d/(K+d)), 0.47 at d = 256,
+  K = 2048) and are never renormalised (their ``initialize_dictionary`` passes
+  ``normalization='identity'``); no pre-bias and no centring. Atoms that grow win the ``max``
+  more often, so many atoms never grow and die: on toyclip about 90 % of 2048 atoms are dead
+  after training, while the stable rank of D (≈ 29, paper B table 3: 28.3) and the concept
+  recovery of the live ones match a TopK SAE's.
+* ``paper`` — algorithm 1 as printed: s(c) = |c| with signed coefficients, unit-norm atoms
+  (renormalised after every step, so each update is the orthogonal projection of the residual off
+  the chosen atom and ‖r‖ never increases), random unit-norm initial atoms, no pre-bias.
+
+Unnormalised atoms make the update a non-orthogonal step: ‖r − cD_i‖² = ‖r‖² − c²(2 − ‖D_i‖²),
+which still shrinks the residual while ‖D_i‖² < 2. ``atom_init="data"`` (atoms start as random
+data rows) is an explicit option only: with it the atoms barely move, and a trained "dictionary"
+is a store of training examples.
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from crossmodal.dictionaries.base import AtomDictionary, unit_rows
-from crossmodal.dictionaries.linear_sae import PRE_BIAS_INITS, initialise_pre_bias
+from crossmodal.dictionaries.linear_sae import initialise_pre_bias
 
+CONVENTIONS = {
+    "authors": {"selection": "max", "atom_norm": "identity", "atom_init": "xavier",
+                "pre_bias_init": "none"},
+    "paper": {"selection": "abs", "atom_norm": "unit", "atom_init": "random",
+              "pre_bias_init": "none"},
+}
+SELECTIONS = ("max", "abs")
 ATOM_NORMS = ("unit", "identity")
-ATOM_INITS = ("data", "random")
+ATOM_INITS = ("xavier", "random", "data")
+PRE_BIAS_INITS = ("none", "zero", "mean")  # none: no pre-bias at all (fixed at 0, not trained)
 
 
 def first_argmax(x: torch.Tensor, block: int = 64) -> torch.Tensor:
@@ -37,8 +64,14 @@ def first_argmax(x: torch.Tensor, block: int = 64) -> torch.Tensor:
     return best_block * block + blocks[rows, best_block].argmax(dim=-1)
 
 
+def _coefficient(correlation: torch.Tensor, selection: str) -> torch.Tensor:
+    """The code added at a step: c under ``abs`` selection, max(c, 0) under ``max``."""
+    return correlation.clamp_min(0) if selection == "max" else correlation
+
+
 @torch.no_grad()
-def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int) -> torch.Tensor:
+def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int, selection: str = "abs"
+                 ) -> torch.Tensor:
     """(b, steps) index of the atom chosen at each greedy step for ``x`` (b, d), ``atoms`` (K, d).
 
     The correlations c = r Dᵀ are updated through the Gram matrix G = D Dᵀ instead of being
@@ -50,71 +83,79 @@ def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int) -> torch.Tens
     rows = torch.arange(x.shape[0], device=x.device)
     chosen = torch.empty(x.shape[0], steps, dtype=torch.long, device=x.device)
     for t in range(steps):
-        chosen[:, t] = first_argmax(correlations.abs())
-        coefficient = correlations[rows, chosen[:, t]]
+        score = correlations.abs() if selection == "abs" else correlations
+        chosen[:, t] = first_argmax(score)
+        coefficient = _coefficient(correlations[rows, chosen[:, t]], selection)
         correlations.addcmul_(coefficient.unsqueeze(-1), gram.index_select(0, chosen[:, t]),
                               value=-1)
     return chosen
 
 
-def pursue(x: torch.Tensor, atoms: torch.Tensor, chosen: torch.Tensor
+def pursue(x: torch.Tensor, atoms: torch.Tensor, chosen: torch.Tensor, selection: str = "abs"
            ) -> tuple[torch.Tensor, torch.Tensor]:
     """Coefficients (b, steps) and final residual (b, d) along a fixed path ``chosen`` (b, steps):
-    c_t = ⟨D_{i_t}, r_t⟩, r_{t+1} = r_t − c_t D_{i_t}. Differentiable in ``x`` and ``atoms``; the
-    work is O(b·d) per step, so gradients never touch a (b, K) tensor."""
+    c_t = ⟨D_{i_t}, r_t⟩ (clamped at 0 under ``max``), r_{t+1} = r_t − c_t D_{i_t}.
+    Differentiable in ``x`` and ``atoms``; the work is O(b·d) per step, so gradients never touch
+    a (b, K) tensor."""
     residual, coefficients = x, []
     for t in range(chosen.shape[1]):
         atom = atoms.index_select(0, chosen[:, t])
-        coefficient = (atom * residual).sum(-1)
+        coefficient = _coefficient((atom * residual).sum(-1), selection)
         residual = residual - coefficient.unsqueeze(-1) * atom
         coefficients.append(coefficient)
     return torch.stack(coefficients, dim=1), residual
 
 
-def matching_pursuit(
-    x: torch.Tensor, atoms: torch.Tensor, steps: int
-) -> tuple[torch.Tensor, torch.Tensor]:
+def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, steps: int, selection: str = "abs"
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """Codes (b, K) and final residual (b, d) of ``steps`` greedy pursuit steps of ``x`` (b, d)
     on ``atoms`` (K, d); an atom chosen twice accumulates its coefficients."""
-    chosen = pursuit_path(x.detach(), atoms.detach(), steps)
-    coefficients, residual = pursue(x, atoms, chosen)
+    chosen = pursuit_path(x.detach(), atoms.detach(), steps, selection)
+    coefficients, residual = pursue(x, atoms, chosen, selection)
     codes = torch.zeros(x.shape[0], atoms.shape[0], dtype=x.dtype, device=x.device)
     return codes.scatter_add(-1, chosen, coefficients), residual
+
+
+def _check(name: str, value: str, choices: tuple) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} {value!r}; choose one of {choices}")
 
 
 class MatchingPursuitSAE(AtomDictionary):
     method = "mp"
 
-    def __init__(
-        self,
-        d: int,
-        n_latents: int,
-        k: int,
-        atom_norm: str = "unit",
-        atom_init: str = "data",
-        pre_bias_init: str = "mean",
-        seed: int = 0,
-    ):
+    def __init__(self, d: int, n_latents: int, k: int, convention: str = "authors",
+                 selection: str | None = None, atom_norm: str | None = None,
+                 atom_init: str | None = None, pre_bias_init: str | None = None, seed: int = 0):
         super().__init__(d, n_latents, seed)
-        if atom_init not in ATOM_INITS or pre_bias_init not in PRE_BIAS_INITS:
-            raise ValueError(
-                f"atom_init {atom_init!r} / pre_bias_init {pre_bias_init!r}; choose "
-                f"from {ATOM_INITS} / {PRE_BIAS_INITS}"
-            )
-        self.atom_init, self.pre_bias_init = atom_init, pre_bias_init
+        _check("convention", convention, tuple(CONVENTIONS))
+        settings = {**CONVENTIONS[convention], **{
+            name: value for name, value in (("selection", selection), ("atom_norm", atom_norm),
+                                            ("atom_init", atom_init),
+                                            ("pre_bias_init", pre_bias_init))
+            if value is not None}}
+        for name, choices in (("selection", SELECTIONS), ("atom_norm", ATOM_NORMS),
+                              ("atom_init", ATOM_INITS), ("pre_bias_init", PRE_BIAS_INITS)):
+            _check(name, settings[name], choices)
         if not 0 < k <= n_latents:
             raise ValueError(f"k = {k} pursuit steps must be in 1..n_latents = {n_latents}")
-        if atom_norm not in ATOM_NORMS:
-            raise ValueError(f"atom_norm {atom_norm!r}; choose one of {ATOM_NORMS}")
-        self.k = k
-        self.atom_norm = atom_norm
+        self.k, self.convention = k, convention
+        self.selection, self.atom_norm = settings["selection"], settings["atom_norm"]
+        self.atom_init, self.pre_bias_init = settings["atom_init"], settings["pre_bias_init"]
+        if self.atom_init == "xavier":
+            generator = torch.Generator().manual_seed(seed)
+            with torch.no_grad():
+                nn.init.xavier_uniform_(self.atoms, generator=generator)
+        self.after_step()
+        if self.pre_bias_init == "none":
+            self.pre_bias.requires_grad_(False)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return matching_pursuit(x - self.pre_bias, self.atoms, self.k)[0]
+        return matching_pursuit(x - self.pre_bias, self.atoms, self.k, self.selection)[0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes and x̂ = b_pre + z D = x − r_κ, without the dense (b, K)×(K, d) decoder product."""
-        codes, residual = matching_pursuit(x - self.pre_bias, self.atoms, self.k)
+        codes, residual = matching_pursuit(x - self.pre_bias, self.atoms, self.k, self.selection)
         return codes, x - residual
 
     @torch.no_grad()
@@ -123,10 +164,10 @@ class MatchingPursuitSAE(AtomDictionary):
             self.atoms.copy_(unit_rows(self.atoms))
 
     def initialise(self, x: torch.Tensor, generator: torch.Generator) -> None:
-        """``b_pre`` as for the other SAEs; with ``atom_init="data"`` the atoms start as
-        normalised random samples of x − b_pre (the classic dictionary-learning start: MP only
-        moves atoms it selects, so atoms far from the data would stay dead)."""
-        initialise_pre_bias(self.pre_bias, x, self.pre_bias_init)
+        """``b_pre`` (zero unless ``pre_bias_init="mean"``); with ``atom_init="data"`` the atoms
+        start as normalised random samples of x − b_pre."""
+        if self.pre_bias_init != "none":
+            initialise_pre_bias(self.pre_bias, x, self.pre_bias_init)
         if self.atom_init == "data":
             index = torch.randint(len(x), (self.n_latents,), generator=generator).to(x.device)
             with torch.no_grad():
@@ -136,6 +177,8 @@ class MatchingPursuitSAE(AtomDictionary):
         return {
             **super().hyperparameters(),
             "k": self.k,
+            "convention": self.convention,
+            "selection": self.selection,
             "atom_norm": self.atom_norm,
             "atom_init": self.atom_init,
             "pre_bias_init": self.pre_bias_init,

@@ -17,7 +17,7 @@ def summary_row(facts: Mapping, log: pd.DataFrame, benchmark_seconds: float | No
            "alignment": facts.get("alignment"), "steps": len(log),
            "train_seconds": benchmark_seconds}
     for column in ("loss", "mse", "r2", "l0", "align", "contrastive", "active_image",
-                   "active_text"):
+                   "active_text", "atom_cosine_to_init"):
         if column in log:
             row[f"final_{column}"] = float(tail[column].mean())
     return row

@@ -8,8 +8,11 @@ stacked as x = [X_I; X_T] (2b, d). The loss is
 * NCL: InfoNCE between g(X_I) and g(X_T) (paper A eq. 3).
 
 Adam with a one-cycle learning-rate schedule and gradient clipping (paper B defaults: lr 5e-4,
-clip 1.0, 5 epochs). Each step logs the loss terms, MSE, R² (paper B E.2.1), L0 and the number of
-latents active on the batch's images and texts (paper A figures 11–12). With
+clip 1.0, 5 epochs). Each step logs the loss terms, MSE, R² (paper B E.2.1), L0, the number of
+latents active on the batch's images and texts (paper A figures 11–12) and, for dictionaries with
+trained atoms, how far the atoms have moved from their initial values D₀ (K, d):
+``atom_cosine_to_init`` = mean_k cos(D_k, D₀_k) — near 1 means the "dictionary" is still its
+initialisation (for a data initialisation, a store of training examples). With
 ``stop_when_active_stable`` training ends once the per-epoch number of active latents of both
 modalities has not decreased for ``patience`` epochs (paper A appendix A.1's stopping rule).
 """
@@ -101,6 +104,11 @@ def _activity(codes: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor, 
     return l0, magnitude[:b].amax(0) > 0, magnitude[b:].amax(0) > 0
 
 
+def atom_cosine_to_init(atoms: torch.Tensor, initial: torch.Tensor) -> torch.Tensor:
+    """mean_k cos(D_k, D₀_k) of atoms (K, d) and their initial values (K, d); 0-d tensor."""
+    return torch.nn.functional.cosine_similarity(atoms, initial, dim=-1).mean()
+
+
 def _one_cycle(optimizer, lr: float, total_steps: int):
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=max(total_steps, 2)
@@ -134,6 +142,8 @@ def train_dictionary(
     mean = torch.cat([image_t, text_t]).mean(0)
     generator = torch.Generator().manual_seed(config.seed)
     model.initialise(torch.cat([image_t, text_t]), generator)
+    initial_atoms = (model.dictionary.detach().clone()
+                     if model.has_decoder and model.dictionary.requires_grad else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = _one_cycle(optimizer, config.lr, steps_per_epoch * config.epochs)
 
@@ -170,6 +180,9 @@ def train_dictionary(
             active_text |= on_text
             logged = {"loss": loss.detach(), **terms, "l0": l0,
                       "active_image": on_image.sum(), "active_text": on_text.sum()}
+            if initial_atoms is not None:
+                logged["atom_cosine_to_init"] = atom_cosine_to_init(model.dictionary.detach(),
+                                                                    initial_atoms)
             values = torch.stack([v.float() for v in logged.values()]).tolist()
             rows.append(
                 {

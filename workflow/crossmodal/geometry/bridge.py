@@ -4,25 +4,31 @@
 Shapes: codes Z_I, Z_T (N, K) of paired image and text rows; atoms D (K, d); per-modality
 energies E_img, E_txt (K,); μ = E_img / (E_img + E_txt) (K,; NaN for dead latents); groups by τ:
 bimodal δ_i ⇔ τ ≤ μ_i ≤ 1 − τ, image-only μ_i > 1 − τ, text-only μ_i < τ, dead (μ NaN) in none.
+What the two conventions (``authors`` | ``paper``, conventions.py) change is said where it acts.
 
 * Cross-covariance (eq. 6): Σ = (1/N) Z_Iᵀ Z_T (K, K), uncentred, rows matched by pair,
   accumulated over batches of pairs (only co-active pairs are scattered, see coactivation.py).
-* Bridge: B_W = W ⊙ D̄ D̄ᵀ (K, K) for a weight matrix W (K, K), D̄ the unit-norm atoms
-  (D Dᵀ itself for unit-norm atoms).
-* ρ = Σ_{(i,j): δ_i ∨ δ_j} B_Σ,ij / Σ_{(i,j): both unimodal} B_Σ,ij, both sums over live latents
-  only (dead latents are in neither set) and signed (atoms may point apart).
-* FDA (eq. 7–9): a = E_img / ΣE_img, b = E_txt / ΣE_txt (K,); cost C = 1 − D̄ D̄ᵀ; Γ the exact
-  optimal plan (``ot.emd``, network simplex) with marginals a and b; B_Γ = Γ ⊙ D̄ D̄ᵀ;
-  transport cost c = Σ Γ ⊙ C, so Σ B_Γ = 1 − c; α = Σ_{δ_i ∨ δ_j} B_Γ,ij (bimodal-adjacent bridge);
-  ε = Σ δ_i E_i / Σ E_i with E = (E_img + E_txt)/2 (bimodal energy share);
-  FDA = (α / ε) · (1 − ε) / ((1 − c) − α): the bimodal share of the bridge relative to their share
-  of energy, over the same ratio for unimodal latents; NaN when ε ∈ {0, 1} (a group is empty).
+* Bridge: B_W = W ⊙ D̄ D̄ᵀ (K, K) for a weight matrix W (K, K), D̄ the unit-norm atoms.
+  ``authors`` zeroes the entries with |D̄D̄ᵀ| below the 0.9-quantile of D̄D̄ᵀ and, for B_Σ, those
+  with |Σ| below the 0.999-quantile of Σ (quantiles of the signed matrices over all K² entries).
+* Mass: M(g, h) = Σ_{i ∈ g, j ∈ h} |B_ij| over live latents — magnitudes, so two always-on bias
+  atoms pointing apart add mass instead of cancelling it.
+* ρ = M(pairs touching a bimodal latent) / M(pairs of two unimodal latents).
+* FDA (eq. 7–9): a = E_img / ΣE_img, b = E_txt / ΣE_txt (K,; dead atoms 0); cost C = 1 − D̄ D̄ᵀ;
+  Γ the exact optimal plan (``ot.emd``, network simplex) with marginals a and b; B_Γ = Γ ⊙ D̄ D̄ᵀ
+  (masked as above under ``authors``); transport cost c = Σ Γ ⊙ C;
+  α = M_Γ(pairs touching a bimodal latent), U = M_Γ(unimodal pairs);
+  ε = Σ δ_i E_i / Σ E_i with E = (E_img + E_txt)/2 (bimodal energy share; ``authors`` counts
+  τ < μ < 1 − τ strictly); FDA = (α / ε) · (1 − ε) / U. Eq. 9 writes U as (1 − c) − α: the two
+  agree when no transported pair points apart (then Σ|B_Γ| = Σ Γ cos = 1 − c) and no mask acts.
+  NaN, with the reason logged, when ε ∈ {0, 1} or U = 0 (a group is empty).
   Rows with a_i = 0 and columns with b_j = 0 carry no mass: they are dropped before solving (the
   plan is the same), and B_Γ is read only on the plan's support (≤ n + m − 1 non-zeros).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,9 +36,11 @@ import ot
 import torch
 
 from crossmodal.geometry.coactivation import RowSupport, add_outer_products, support_of
-from crossmodal.geometry.ranks import BLOCK_SIZE, unit_atoms, weighted_cosine_blocks
+from crossmodal.geometry.conventions import DEFAULT, Convention, convention
+from crossmodal.geometry.ranks import BLOCK_SIZE, atom_cosines, weighted_cosine_blocks
 from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
 
+LOG = logging.getLogger(__name__)
 GROUPS = ("bimodal", "image", "text")
 BIMODAL, IMAGE, TEXT, DEAD = 0, 1, 2, -1
 
@@ -76,6 +84,32 @@ def bridge_matrix(weights: torch.Tensor, atoms: torch.Tensor, in_place: bool = F
     return out
 
 
+def quantile_threshold(matrix: torch.Tensor, q: float) -> float:
+    """The ⌊q·n⌋-th smallest of the n entries of ``matrix`` (signed, all entries, at least the
+    1st): the authors' ``kthvalue`` quantile."""
+    flat = matrix.reshape(-1)
+    return float(flat.kthvalue(max(1, int(q * flat.numel()))).values)
+
+
+def quantile_mask(matrix: torch.Tensor, q: float) -> torch.Tensor:
+    """(K, K) bool: |M_ij| ≥ the q-quantile of the signed entries of M (K, K)."""
+    return matrix.abs() >= quantile_threshold(matrix, q)
+
+
+def modality_bridge(weights: torch.Tensor, atoms, conventions: str | Convention = DEFAULT,
+                    in_place: bool = False) -> torch.Tensor:
+    """B_Σ (K, K) for the cross-covariance ``weights`` Σ (K, K): Σ ⊙ D̄ D̄ᵀ, with the
+    convention's quantile masks on Σ and on D̄ D̄ᵀ."""
+    rule = convention(conventions)
+    cosines = atom_cosines(torch.as_tensor(atoms).to(weights)).to(weights.device)
+    if rule.atom_quantile is not None:
+        cosines[~quantile_mask(cosines, rule.atom_quantile)] = 0
+    bridge = weights if in_place else weights.clone()
+    if rule.covariance_quantile is not None:
+        bridge[~quantile_mask(bridge, rule.covariance_quantile)] = 0
+    return bridge.mul_(cosines)
+
+
 def latent_groups(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
     """(K,) group of each latent: 0 bimodal, 1 image-only, 2 text-only, −1 dead (μ NaN)."""
     groups = np.full(len(mu), DEAD)
@@ -85,49 +119,60 @@ def latent_groups(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
     return groups
 
 
-def group_sums(bridge: torch.Tensor, groups: np.ndarray) -> np.ndarray:
-    """(3, 3) S[g, h] = Σ_{i ∈ g, j ∈ h} B_ij of a bridge (K, K) for the groups of
+def group_masses(bridge: torch.Tensor, groups: np.ndarray) -> np.ndarray:
+    """(3, 3) M[g, h] = Σ_{i ∈ g, j ∈ h} |B_ij| of a bridge (K, K) for the groups of
     :func:`latent_groups` (dead latents excluded)."""
     bridge = torch.as_tensor(bridge)
     onehot = torch.zeros(len(groups), len(GROUPS), dtype=bridge.dtype, device=bridge.device)
     live = torch.as_tensor(np.flatnonzero(groups >= 0), device=bridge.device)
     onehot[live, torch.as_tensor(groups[groups >= 0], device=bridge.device)] = 1
-    return (onehot.T @ (bridge @ onehot)).double().cpu().numpy()
+    return (onehot.T @ (bridge.abs() @ onehot)).double().cpu().numpy()
 
 
-def _bimodal_and_unimodal(sums: np.ndarray) -> tuple[float, float]:
-    """Bridge mass of pairs touching a bimodal latent, and of unimodal–unimodal pairs."""
-    bimodal = sums[BIMODAL, :].sum() + sums[:, BIMODAL].sum() - sums[BIMODAL, BIMODAL]
-    return float(bimodal), float(sums[IMAGE:, IMAGE:].sum())
+def _bimodal_and_unimodal(masses: np.ndarray) -> tuple[float, float]:
+    """Mass of pairs touching a bimodal latent, and of unimodal–unimodal pairs."""
+    bimodal = masses[BIMODAL, :].sum() + masses[:, BIMODAL].sum() - masses[BIMODAL, BIMODAL]
+    return float(bimodal), float(masses[IMAGE:, IMAGE:].sum())
+
+
+def _ratio(numerator: float, denominator: float, name: str) -> float:
+    """numerator / denominator, NaN (with the reason logged) when the denominator is 0."""
+    if denominator <= 0:
+        LOG.warning("%s is NaN: the unimodal bridge mass is 0 (no unimodal latent pair carries "
+                    "any)", name)
+        return float("nan")
+    return float(numerator / denominator)
 
 
 def functional_alignment(bridge: torch.Tensor, mu: np.ndarray, tau: float = TAU) -> float:
-    """ρ of a bridge B_Σ (K, K): bimodal-adjacent over unimodal–unimodal bridge mass."""
-    bimodal, unimodal = _bimodal_and_unimodal(group_sums(bridge, latent_groups(mu, tau)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(bimodal) / np.float64(unimodal))
+    """ρ of a bridge B_Σ (K, K): bimodal-adjacent over unimodal–unimodal bridge mass (≥ 0)."""
+    bimodal, unimodal = _bimodal_and_unimodal(group_masses(bridge, latent_groups(mu, tau)))
+    return _ratio(bimodal, unimodal, "rho")
 
 
 def bridge_mass_by_group(bridge: torch.Tensor, mu: np.ndarray, taus) -> dict[str, np.ndarray]:
-    """For each τ in ``taus`` (T,), the share of the live bridge mass Σ B (K, K) in pairs touching
-    a bimodal latent, image–image, text–text and image–text (either order) pairs; (T,) each."""
+    """For each τ in ``taus`` (T,), the share of the live bridge mass Σ|B| (K, K) in pairs
+    touching a bimodal latent, image–image, text–text and image–text (either order) pairs;
+    (T,) each, in [0, 1] and summing to 1 (NaN when the bridge carries no mass)."""
     shares = {name: [] for name in ("bimodal", "image_image", "text_text", "image_text")}
     for tau in taus:
-        sums = group_sums(bridge, latent_groups(mu, tau))
-        total = sums.sum() if sums.sum() != 0 else np.nan
-        shares["bimodal"].append(_bimodal_and_unimodal(sums)[0] / total)
-        shares["image_image"].append(sums[IMAGE, IMAGE] / total)
-        shares["text_text"].append(sums[TEXT, TEXT] / total)
-        shares["image_text"].append((sums[IMAGE, TEXT] + sums[TEXT, IMAGE]) / total)
+        masses = group_masses(bridge, latent_groups(mu, tau))
+        total = masses.sum() if masses.sum() > 0 else np.nan
+        shares["bimodal"].append(_bimodal_and_unimodal(masses)[0] / total)
+        shares["image_image"].append(masses[IMAGE, IMAGE] / total)
+        shares["text_text"].append(masses[TEXT, TEXT] / total)
+        shares["image_text"].append((masses[IMAGE, TEXT] + masses[TEXT, IMAGE]) / total)
     return {"tau": np.asarray(taus, dtype=np.float64),
             **{name: np.asarray(values) for name, values in shares.items()}}
 
 
 @dataclass(frozen=True)
 class FDAResult:
-    """FDA and its parts; the plan Γ as its non-zero entries (image latent, text latent, mass)."""
+    """FDA and its parts (α, U, ε, the transport cost c); the plan Γ as its non-zero entries
+    (image latent, text latent, mass)."""
 
     alpha: float
+    unimodal: float
     epsilon: float
     cost: float
     fda: float
@@ -154,32 +199,47 @@ def transport_plan(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> np.ndarray
     return plan
 
 
-def fda_ratio(alpha: float, epsilon: float, cost: float) -> float:
-    """FDA = (α/ε) · (1 − ε) / ((1 − c) − α); NaN when ε is 0 or 1 (no bimodal or no unimodal
-    energy: the ratio compares two groups and one is empty)."""
+def fda_ratio(alpha: float, unimodal: float, epsilon: float) -> float:
+    """FDA = (α/ε) · (1 − ε) / U; NaN (reason logged) when ε is 0 or 1 or U = 0: the ratio
+    compares the bimodal and the unimodal group and one of them is empty."""
     if not 0 < epsilon < 1:
+        LOG.warning("FDA is NaN: the bimodal energy share ε = %s leaves a group empty", epsilon)
         return float("nan")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(alpha) / epsilon * (1 - epsilon) / ((1 - cost) - alpha))
+    return _ratio(alpha / epsilon * (1 - epsilon), unimodal, "FDA")
 
 
-def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU
-        ) -> FDAResult:
+def bimodal_energy_share(image_energy: np.ndarray, text_energy: np.ndarray, tau: float = TAU,
+                         strict: bool = False) -> float:
+    """ε = Σ_{bimodal} E_i / Σ E_i, E = (E_img + E_txt)/2 (K,); bimodal τ ≤ μ ≤ 1 − τ, or
+    τ < μ < 1 − τ when ``strict``."""
+    mu = modality_score(image_energy, text_energy)
+    bimodal = (mu > tau) & (mu < 1 - tau) if strict else bimodal_mask(mu, tau)
+    energy = (image_energy + text_energy) / 2
+    return float(energy[bimodal].sum() / energy.sum())
+
+
+def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU,
+        conventions: str | Convention = DEFAULT) -> FDAResult:
     """FDA of a dictionary with atoms (K, d) and per-modality energies (K,)."""
+    rule = convention(conventions)
     sources = np.flatnonzero(image_energy > 0)
     targets = np.flatnonzero(text_energy > 0)
-    unit = unit_atoms(torch.as_tensor(atoms)).double()
-    cost = (1 - unit[sources] @ unit[targets].T).cpu().numpy()
+    cosines = atom_cosines(torch.as_tensor(atoms).double())
+    transported = cosines[sources][:, targets].cpu().numpy()
     plan = transport_plan(image_energy[sources] / image_energy.sum(),
-                          text_energy[targets] / text_energy.sum(), cost)
+                          text_energy[targets] / text_energy.sum(), 1 - transported)
     rows, cols = np.nonzero(plan)
-    mass, cosine = plan[rows, cols], 1 - cost[rows, cols]
-    bimodal = bimodal_mask(modality_score(image_energy, text_energy), tau)
-    adjacent = bimodal[sources[rows]] | bimodal[targets[cols]]
-    energy = (image_energy + text_energy) / 2
-    alpha = float((mass * cosine)[adjacent].sum())
-    epsilon = float(energy[bimodal].sum() / energy.sum())
-    transport_cost = float((mass * cost[rows, cols]).sum())
-    return FDAResult(alpha=alpha, epsilon=epsilon, cost=transport_cost,
-                     fda=fda_ratio(alpha, epsilon, transport_cost),
+    mass, cosine = plan[rows, cols], transported[rows, cols]
+    bridge = mass * np.abs(cosine)
+    if rule.atom_quantile is not None:
+        bridge *= np.abs(cosine) >= quantile_threshold(cosines, rule.atom_quantile)
+    groups = latent_groups(modality_score(image_energy, text_energy), tau)
+    source_group, target_group = groups[sources[rows]], groups[targets[cols]]
+    adjacent = (source_group == BIMODAL) | (target_group == BIMODAL)
+    unimodal = (source_group > BIMODAL) & (target_group > BIMODAL)
+    alpha, unimodal_mass = float(bridge[adjacent].sum()), float(bridge[unimodal].sum())
+    epsilon = bimodal_energy_share(image_energy, text_energy, tau, rule.strict_epsilon)
+    return FDAResult(alpha=alpha, unimodal=unimodal_mass, epsilon=epsilon,
+                     cost=float((mass * (1 - cosine)).sum()),
+                     fda=fda_ratio(alpha, unimodal_mass, epsilon),
                      source=sources[rows], target=targets[cols], mass=mass)

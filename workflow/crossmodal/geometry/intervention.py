@@ -45,11 +45,18 @@ def decode_with_and_without(model: Dictionary, codes: torch.Tensor, keep: torch.
     return model.decode(codes), model.decode(codes * keep.to(codes.dtype))
 
 
-def recall_drop_of(full_image, full_text, ablated_image, ablated_text, seed: int = 0) -> float:
-    """recall@1(Â_I, Â_T) − recall@1(Ã_I, Ã_T) from the four reconstructions (N, d)."""
+def recalls_of(full_image, full_text, ablated_image, ablated_text, seed: int = 0
+               ) -> tuple[float, float]:
+    """recall@1(Â_I, Â_T) and recall@1(Ã_I, Ã_T) from the four reconstructions (N, d)."""
     def recall(image, text) -> float:
         return recall_at_k(image, text, ks=(1,), batch_size=RECALL_BATCH, seed=seed)[1]
-    return recall(full_image, full_text) - recall(ablated_image, ablated_text)
+    return recall(full_image, full_text), recall(ablated_image, ablated_text)
+
+
+def recall_drop_of(full_image, full_text, ablated_image, ablated_text, seed: int = 0) -> float:
+    """recall@1(Â_I, Â_T) − recall@1(Ã_I, Ã_T) from the four reconstructions (N, d)."""
+    full, bimodal_only = recalls_of(full_image, full_text, ablated_image, ablated_text, seed)
+    return full - bimodal_only
 
 
 def recall_drop(model: Dictionary, image: np.ndarray, text: np.ndarray, bimodal: np.ndarray,

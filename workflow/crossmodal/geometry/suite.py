@@ -5,7 +5,12 @@ Two streaming passes over the N pairs, never holding the (N, K) codes:
 1. :func:`crossmodal.dictionaries.evaluate.code_statistics` — per-modality energies E_img, E_txt
    (K,), MSE and R²; they give μ and the bimodal mask δ (τ ≤ μ ≤ 1 − τ);
 2. one pass that encodes each batch of pairs once and feeds L0/L1 sums, G = Zᵀ Z, Σ = Z_Iᵀ Z_T / N,
-   the atoms' modality probes and the full / bimodal-only reconstructions (N, d) for δ_r@1.
+   the atoms' modality probes (one per probe centre the conventions need) and the full /
+   bimodal-only reconstructions (N, d) for δ_r@1.
+
+ρ, FDA, p_acc and the bridge shares depend on the convention (``authors`` | ``paper``,
+conventions.py); ``conventions`` names one, or several: the first gives the plain metric names,
+each further one the same metrics suffixed ``_<name>`` (``rho_paper`` …), from the same pass.
 
 The (K, K) accumulators are ``dtype`` (float64 by default) on the model's device; K × K float64
 is 32 MiB at K = 2048, 8 GiB at K = 32768 (use float32 or a GPU there, see benchmarks/metrics.py).
@@ -25,9 +30,9 @@ from crossmodal.dictionaries.evaluate import code_statistics, energy_shares, pai
 from crossmodal.geometry.bridge import (
     CrossCovariance,
     bridge_mass_by_group,
-    bridge_matrix,
     fda,
     functional_alignment,
+    modality_bridge,
 )
 from crossmodal.geometry.coactivation import (
     Coactivation,
@@ -36,11 +41,9 @@ from crossmodal.geometry.coactivation import (
     negative_interference,
     normalise_columns,
 )
-from crossmodal.geometry.intervention import (
-    decode_with_and_without,
-    recall_drop_of,
-)
-from crossmodal.geometry.probing import ModalityProbe, embedding_centre, probe_result
+from crossmodal.geometry.conventions import DEFAULT, convention
+from crossmodal.geometry.intervention import decode_with_and_without, recalls_of
+from crossmodal.geometry.probing import ModalityProbe, atom_centre, embedding_centre, probe_result
 from crossmodal.geometry.ranks import (
     coherence,
     effective_rank_of_spectrum,
@@ -58,11 +61,11 @@ BRIDGE_TAUS = tuple(np.round(np.linspace(0.0, 0.45, 19), 3))
 @dataclass
 class CodePass:
     """What the second pass accumulates (see module docstring); ``keep`` (K,) is the bimodal
-    mask, ``probe`` None for dictionaries without atoms."""
+    mask, ``probes`` the modality probes by centre ("data" | "atoms"), empty without atoms."""
 
     coactivation: Coactivation
     cross_covariance: CrossCovariance
-    probe: ModalityProbe | None
+    probes: dict[str, ModalityProbe]
     keep: torch.Tensor
     l0: float = 0.0
     l1: float = 0.0
@@ -77,13 +80,13 @@ class CodePass:
             self.l0 += float((support.values != 0).sum())
             self.l1 += float(support.values.abs().sum(dtype=torch.float64))
             self.coactivation.update(support)
-            if self.probe is not None:
+            if self.probes:
                 full, ablated = decode_with_and_without(model, support.codes, self.keep)
                 self.outputs[f"full_{name}"].append(full.cpu())
                 self.outputs[f"ablated_{name}"].append(ablated.cpu())
         self.cross_covariance.update(supports["image"], supports["text"])
-        if self.probe is not None:
-            self.probe.update(image, text)
+        for probe in self.probes.values():
+            probe.update(image, text)
 
     def reconstructions(self) -> tuple[torch.Tensor, ...]:
         """Â_I, Â_T, Ã_I, Ã_T (N, d)."""
@@ -96,15 +99,30 @@ def _ranks(matrix: torch.Tensor, symmetric: bool = False) -> tuple[float, float]
     return stable_rank_of_spectrum(spectrum), effective_rank_of_spectrum(spectrum)
 
 
+def probe_centres(atoms: torch.Tensor | None, image: np.ndarray, text: np.ndarray,
+                  energy: np.ndarray, centres) -> dict[str, torch.Tensor]:
+    """(d,) probe centre for each name of ``centres``: "data" (the mean of all rows) or "atoms"
+    (Σ E_j D_j / Σ E_j); none without atoms."""
+    if atoms is None:
+        return {}
+    values = {"data": lambda: embedding_centre(image, text),
+              "atoms": lambda: atom_centre(atoms, energy)}
+    return {name: torch.as_tensor(values[name]()) for name in dict.fromkeys(centres)}
+
+
 def stream_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, keep: np.ndarray,
-                 batch_size: int = 4096, dtype: torch.dtype = torch.float64) -> CodePass:
-    """The second pass over paired embeddings (N, d); ``keep`` (K,) is the bimodal mask."""
+                 batch_size: int = 4096, dtype: torch.dtype = torch.float64,
+                 centres: dict[str, torch.Tensor] | None = None) -> CodePass:
+    """The second pass over paired embeddings (N, d); ``keep`` (K,) is the bimodal mask,
+    ``centres`` the probe centres (d,) by name."""
     device = model.device
     atoms = model.dictionary.detach() if model.has_decoder else None
-    centre = torch.as_tensor(embedding_centre(image, text))
+    if centres is None:
+        centres = {"data": torch.as_tensor(embedding_centre(image, text))}
+    probes = ({name: ModalityProbe(atoms, centre) for name, centre in centres.items()}
+              if atoms is not None else {})
     state = CodePass(Coactivation(model.n_latents, dtype, device),
-                     CrossCovariance(model.n_latents, dtype, device),
-                     ModalityProbe(atoms, centre) if atoms is not None else None,
+                     CrossCovariance(model.n_latents, dtype, device), probes,
                      torch.as_tensor(np.asarray(keep), device=device))
     for batch in paired_codes(model, image, text, batch_size):
         state.add(model, *batch)
@@ -135,44 +153,78 @@ def _coactivation_metrics(gram: torch.Tensor, atoms: torch.Tensor | None) -> dic
 
 
 def _modality_metrics(state: CodePass, atoms: torch.Tensor, image_energy: np.ndarray,
-                      text_energy: np.ndarray, tau: float, seed: int) -> dict[str, float]:
+                      text_energy: np.ndarray, tau: float, name: str) -> dict:
+    """ρ, FDA (and its parts), p_acc and the bridge shares under the convention ``name``."""
+    rule = convention(name)
     mu = modality_score(image_energy, text_energy)
-    bridge = bridge_matrix(state.cross_covariance.result(), atoms, in_place=True)
-    transport = fda(image_energy, text_energy, atoms, tau)
-    bridge_mass = pd.DataFrame(bridge_mass_by_group(bridge, mu, BRIDGE_TAUS))
-    return {"bridge_mass": bridge_mass, "rho": functional_alignment(bridge, mu, tau),
+    bridge = modality_bridge(state.cross_covariance.result(), atoms, rule)
+    transport = fda(image_energy, text_energy, atoms, tau, rule)
+    probe = state.probes[rule.probe_centre]
+    return {"bridge_mass": pd.DataFrame(bridge_mass_by_group(bridge, mu, BRIDGE_TAUS)),
+            "rho": functional_alignment(bridge, mu, tau),
             "fda": transport.fda, "fda_alpha": transport.alpha,
-            "fda_epsilon": transport.epsilon, "transport_cost": transport.cost,
-            "delta_r1": recall_drop_of(*state.reconstructions(), seed=seed),
-            "p_acc": probe_result(state.probe.accuracy(), image_energy, text_energy, tau).p_acc}
+            "fda_unimodal": transport.unimodal, "fda_epsilon": transport.epsilon,
+            "transport_cost": transport.cost,
+            "p_acc": probe_result(probe.accuracy(), image_energy, text_energy, tau, rule).p_acc}
+
+
+def _suffixed(metrics: dict, name: str) -> dict:
+    return {f"{key}_{name}": value for key, value in metrics.items() if key != "bridge_mass"}
+
+
+MODALITY_METRICS = ("rho", "fda", "fda_alpha", "fda_unimodal", "fda_epsilon", "transport_cost",
+                    "p_acc")
+
+
+def _names(conventions) -> list[str]:
+    names = [conventions] if isinstance(conventions, str) else list(conventions)
+    for name in names:
+        convention(name)
+    if not names:
+        raise ValueError("conventions: name at least one of 'authors', 'paper'")
+    return names
 
 
 def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, tau: float = TAU,
                        batch_size: int = 4096, seed: int = 0,
-                       dtype: torch.dtype = torch.float64) -> dict[str, float]:
+                       dtype: torch.dtype = torch.float64, conventions=DEFAULT) -> dict:
     """Paper B's table 3–4 metrics (except stability, which needs several seeds) of ``model`` on
     paired embeddings image, text (N, d): mse, r2, l0, l1 (per row, over both modalities),
-    ranks and coherence of D (and energy-weighted), ranks of the normalised Zᵀ Z, connectivity,
-    negative_interference, rho, fda (with fda_alpha, fda_epsilon, transport_cost), delta_r1,
-    p_acc, the bimodal energy share, and ``bridge_mass``: a DataFrame of the B_Σ mass shares by
+    dead_share (latents that never fire on these rows), ranks and coherence of D (and
+    energy-weighted), ranks of the normalised Zᵀ Z, connectivity, negative_interference,
+    delta_r1 with recall1_full / recall1_bimodal (recall@1 of the full and of the bimodal-only
+    reconstructions), the bimodal energy share, and, per convention (module docstring), rho,
+    fda (with fda_alpha, fda_unimodal, fda_epsilon, transport_cost) and p_acc; ``conventions``
+    records the first convention and ``bridge_mass`` is a DataFrame of its B_Σ mass shares by
     group pair over :data:`BRIDGE_TAUS` (paper B figure 12; absent without atoms)."""
+    names = _names(conventions)
     model.eval()
     statistics = code_statistics(model, image, text, batch_size)
     image_energy, text_energy = statistics.image_energy, statistics.text_energy
     energy = (image_energy + text_energy) / 2
-    bimodal = bimodal_mask(modality_score(image_energy, text_energy), tau)
-    state = stream_codes(model, image, text, bimodal, batch_size, dtype)
-    rows = len(image) + len(text)
+    mu = modality_score(image_energy, text_energy)
     atoms = model.dictionary.detach() if model.has_decoder else None
-    metrics = {"mse": statistics.mse, "r2": statistics.r2, "l0": state.l0 / rows,
-               "l1": state.l1 / rows,
+    centres = probe_centres(atoms, image, text, energy,
+                            [convention(name).probe_centre for name in names])
+    state = stream_codes(model, image, text, bimodal_mask(mu, tau), batch_size, dtype, centres)
+    rows = len(image) + len(text)
+    metrics = {"conventions": names[0], "mse": statistics.mse, "r2": statistics.r2,
+               "l0": state.l0 / rows, "l1": state.l1 / rows,
+               "dead_share": float(np.isnan(mu).mean()),
                "bimodal_energy_share": energy_shares(statistics, tau)["bimodal_energy_share"]}
     metrics.update(_coactivation_metrics(state.coactivation.gram, atoms))
     if atoms is None:
-        return {**metrics, **dict.fromkeys(
-            ("stable_rank_d", "effective_rank_d", "stable_rank_d_weighted",
-             "effective_rank_d_weighted", "coherence", "rho", "fda", "fda_alpha", "fda_epsilon",
-             "transport_cost", "delta_r1", "p_acc"), NAN)}
+        missing = ("stable_rank_d", "effective_rank_d", "stable_rank_d_weighted",
+                   "effective_rank_d_weighted", "coherence", "delta_r1", "recall1_full",
+                   "recall1_bimodal", *MODALITY_METRICS,
+                   *(f"{m}_{name}" for name in names[1:] for m in MODALITY_METRICS))
+        return {**metrics, **dict.fromkeys(missing, NAN)}
     metrics.update(_atom_metrics(atoms, energy))
-    metrics.update(_modality_metrics(state, atoms, image_energy, text_energy, tau, seed))
+    full, bimodal_only = recalls_of(*state.reconstructions(), seed=seed)
+    metrics.update({"delta_r1": full - bimodal_only, "recall1_full": full,
+                    "recall1_bimodal": bimodal_only})
+    metrics.update(_modality_metrics(state, atoms, image_energy, text_energy, tau, names[0]))
+    for name in names[1:]:
+        metrics.update(_suffixed(_modality_metrics(state, atoms, image_energy, text_energy, tau,
+                                                   name), name))
     return metrics

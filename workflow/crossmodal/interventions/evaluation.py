@@ -5,6 +5,11 @@ measures of ``crossmodal.metrics.gap`` — DiM, W, sep, RMG, OOD (texts as queri
 image cloud, as figure 25) — and recall@1 within batches of 256 (both directions). On a labelled
 split the same transform is applied to class embeddings (mean-prompt zero-shot, Radford et al.)
 and to training images for a linear probe (table 11).
+
+A transformed row can be exactly zero: without a pre-bias, the bimodal-only reconstruction
+decode(z ⊙ δ) of a row on which no bimodal latent fires is 0, and it has no direction to compare.
+Pairs with such a row (or a non-finite one) are left out of every measure of that method, and
+their share is reported as the measure ``undirected_pairs``.
 """
 
 from __future__ import annotations
@@ -50,10 +55,28 @@ def reconstruct(model: Dictionary, image: np.ndarray, text: np.ndarray, bimodal:
                      text_tilde.numpy())
 
 
+def directed_pairs(image: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """(N,) bool: pairs whose image row and text row (N, d) are both finite and non-zero."""
+    def directed(x: np.ndarray) -> np.ndarray:
+        return np.isfinite(x).all(1) & (np.abs(x).max(1) > 0)
+    return directed(np.asarray(image)) & directed(np.asarray(text))
+
+
+GAP_MEASURES = ("dim", "w", "sep", "rmg", "ood", "recall@1")
+
+
 def score_clouds(image: np.ndarray, text: np.ndarray, settings: GapSettings
                  ) -> tuple[dict[str, float], tuple[np.ndarray, np.ndarray]]:
-    """The gap measures and recall@1 of one pair of clouds (N, d), and the OOD distances
-    (text → k-th nearest image, image → k-th nearest other image) for the histograms."""
+    """The gap measures and recall@1 of one pair of clouds (N, d), on the pairs with a direction
+    (:func:`directed_pairs`; all NaN when at most ``ood_k`` remain), the share of the others
+    (``undirected_pairs``), and the OOD distances (text → k-th nearest image, image → k-th
+    nearest other image) for the histograms."""
+    keep = directed_pairs(image, text)
+    undirected = float(1 - keep.mean())
+    if keep.sum() <= settings.ood_k:
+        return ({**dict.fromkeys(GAP_MEASURES, float("nan")), "undirected_pairs": undirected},
+                (np.empty(0), np.empty(0)))
+    image, text = np.asarray(image)[keep], np.asarray(text)[keep]
     text_distances, image_distances = ood_distances(text, image, k=settings.ood_k)
     measures = {
         "dim": difference_of_means(image, text),
@@ -63,6 +86,7 @@ def score_clouds(image: np.ndarray, text: np.ndarray, settings: GapSettings
         "ood": threshold_accuracy(text_distances, image_distances),
         "recall@1": recall_at_k(image, text, ks=(1,), batch_size=settings.recall_batch,
                                 seed=settings.seed)[1],
+        "undirected_pairs": undirected,
     }
     return measures, (image_distances, text_distances)
 
@@ -82,24 +106,29 @@ def gap_measures(inputs: GapInputs, reference: GapReference, settings: GapSettin
     return pd.DataFrame(rows), pd.concat(distances, ignore_index=True)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Rows (N, d) scaled to unit norm; zero rows stay zero (cosine 0 with everything)."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
 def zero_shot_accuracy(images: np.ndarray, labels: Sequence[str], class_names: Sequence[str],
                        class_vectors: np.ndarray) -> float:
-    """Share of images (N, d) whose most cosine-similar class vector (C, d) is their label."""
-    images = images / np.linalg.norm(images, axis=1, keepdims=True)
-    classes = class_vectors / np.linalg.norm(class_vectors, axis=1, keepdims=True)
+    """Share of images (N, d) whose most cosine-similar class vector (C, d) is their label; a
+    zero image (no direction) counts as a miss."""
+    images, classes = _unit(images), _unit(class_vectors)
+    directed = np.abs(images).max(1) > 0
     predicted = np.asarray(class_names)[(images @ classes.T).argmax(1)]
-    return float(np.mean(predicted == np.asarray(labels)))
+    return float(np.mean((predicted == np.asarray(labels)) & directed))
 
 
 def probe_accuracy(train_images: np.ndarray, train_labels: Sequence[str],
                    test_images: np.ndarray, test_labels: Sequence[str], seed: int = 0) -> float:
     """Accuracy on the test images of a logistic regression fitted on the training images
-    (rows L2-normalised first, as the zero-shot readout compares directions)."""
-    def unit(x):
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
+    (rows L2-normalised first, as the zero-shot readout compares directions; zero rows stay 0)."""
     probe = LogisticRegression(max_iter=2000, random_state=seed)
-    probe.fit(unit(train_images), np.asarray(train_labels))
-    return float(np.mean(probe.predict(unit(test_images)) == np.asarray(test_labels)))
+    probe.fit(_unit(train_images), np.asarray(train_labels))
+    return float(np.mean(probe.predict(_unit(test_images)) == np.asarray(test_labels)))
 
 
 @dataclass(frozen=True)

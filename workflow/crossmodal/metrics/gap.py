@@ -1,9 +1,10 @@
 """Modality-gap measures between paired image and text embeddings (DESIGN §6, paper B §5, I, L).
 
 All measures take image and text embeddings as (N, d) arrays, row i of each being one pair where
-pairing matters (RMG). Cosines are taken between L2-normalised rows. Known defects of the authors'
-published code that these functions do not copy: their Wasserstein distance compared images with
-images, and their OOD score used k = 5 while the figures say k = 10.
+pairing matters (RMG). DiM and the linear probe use the vectors as given (reconstructions and
+gap-removed clouds are not unit-norm); W, RMG and OOD compare L2-normalised rows. Known defects
+of the authors' published code that these functions do not copy: their Wasserstein distance
+compared images with images, and their OOD score used k = 5 while the figures say k = 10.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def _subsample(x: np.ndarray, n_max: int, rng: np.random.Generator) -> np.ndarra
 
 
 def difference_of_means(image: np.ndarray, text: np.ndarray) -> float:
-    """DiM = ‖mean_i Î_i − mean_i T̂_i‖ over L2-normalised rows (paper B table 6)."""
-    return float(np.linalg.norm(_unit(image).mean(0) - _unit(text).mean(0)))
+    """DiM = ‖mean_i I_i − mean_i T_i‖₂ of image rows I (n_I, d) and text rows T (n_T, d) as
+    given, not re-normalised (paper B table 6): the distance between the two clouds' means."""
+    image = np.asarray(image, dtype=np.float64)
+    text = np.asarray(text, dtype=np.float64)
+    return float(np.linalg.norm(image.mean(0) - text.mean(0)))
 
 
 def wasserstein_gap(image: np.ndarray, text: np.ndarray, n_samples: int = 2000,
@@ -48,10 +52,10 @@ def wasserstein_gap(image: np.ndarray, text: np.ndarray, n_samples: int = 2000,
 
     Why the cosine ground cost: the paper reports W smaller than DiM (e.g. 0.68 vs 0.72), which
     W₁ with a Euclidean cost cannot be (W₁ ≥ ‖μ_I − μ_T‖ = DiM, by Kantorovich–Rubinstein with
-    the 1-Lipschitz x ↦ ⟨u, x⟩). The cost 1 − cos(x, y) = ‖x̂ − ŷ‖² / 2 (so W ≥ DiM² / 2) is
-    scale-free and matches the paper's magnitudes and its remark (appendix I) that adding a
-    common mean vector (the random / shift baselines) shrinks W by concentrating the data in a
-    narrow cone.
+    the 1-Lipschitz x ↦ ⟨u, x⟩). The cost 1 − cos(x, y) = ‖x̂ − ŷ‖² / 2 (so W ≥ DiM² / 2, DiM
+    taken of the L2-normalised rows) is scale-free and matches the paper's magnitudes and its
+    remark (appendix I) that adding a common mean vector (the random / shift baselines) shrinks
+    W by concentrating the data in a narrow cone.
     """
     rng = np.random.default_rng(seed)
     image_rows = _unit(_subsample(image, n_samples, rng))

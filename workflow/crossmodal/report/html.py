@@ -95,8 +95,10 @@ SECTIONS: list[Section] = [
                     "alignment penalty, paper A's Multimodal TopK SAE and NCL): size, β, wall "
                     "time, final reconstruction and active latents; active latents per modality "
                     "over training (paper A figures 11–12); the β sweep of paper B appendix B "
-                    "(figures 7–8).",
-        table_patterns=("dictionaries.csv",),
+                    "(figures 7–8). The gates say whether each Matching Pursuit SAE learned a "
+                    "dictionary (stable rank of its atoms, R², recovery of toyworld's bimodal "
+                    "concepts against a TopK SAE) rather than storing training examples.",
+        table_patterns=("dictionaries.csv", "dictionary_gates.csv"),
         figure_patterns=("active_latents.png", "beta_sweep_*.png"),
     ),
     Section(
@@ -285,11 +287,33 @@ def render_figure(path: Path, page_dir: Path) -> str:
             f"<figcaption>{name}</figcaption></figure>")
 
 
+def conventions_line(tables: Sequence[Path]) -> str:
+    """One sentence naming the convention(s) of paper B's modality metrics in ``tables`` (their
+    ``conventions`` column; "both" rows do not depend on it); empty when none has the column."""
+    names: dict[str, None] = {}
+    for path in tables:
+        frame = read_table(path)
+        if isinstance(frame, pd.DataFrame) and "conventions" in frame:
+            names.update(dict.fromkeys(str(v) for v in frame["conventions"] if str(v) != "both"))
+    if not names:
+        return ""
+    primary, *others = names
+    extra = "".join(f"; rows marked [{name}] repeat them under the {name} convention"
+                    for name in others)
+    return (f"<p class=\"conventions\">Paper B's ρ, FDA and p_acc in these tables follow the "
+            f"<b>{html.escape(primary)}</b> convention{html.escape(extra)}. The paper's numbers "
+            "stand only beside rows computed the authors' way.</p>")
+
+
 def render_section(filled: FilledSection, page_dir: Path) -> str:
-    """HTML for one section: h2 with its anchor, description, tables then figures."""
+    """HTML for one section: h2 with its anchor, description, the conventions line of paper B's
+    tables, tables then figures."""
     parts = [f'<section id="{filled.anchor}">',
              f"<h2>{html.escape(filled.section.title)}</h2>",
              f"<p>{html.escape(filled.section.description)}</p>"]
+    line = conventions_line(filled.tables)
+    if line:
+        parts.append(line)
     parts += [render_table(table) for table in filled.tables]
     parts += [render_figure(figure, page_dir) for figure in filled.figures]
     parts.append("</section>")

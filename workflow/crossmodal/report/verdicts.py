@@ -349,7 +349,7 @@ def _architecture_table(frame: pd.DataFrame, table: str) -> Verdict:
     """Paper B tables 3 and 4 (appendix A): the matching-pursuit SAEs (SAE, SAE-A) reconstruct
     best — lower MSE than every other architecture — and SAE-A has a higher ρ than SAE."""
     _require(frame, ["metric", "SAE", "SAE-A"], table)
-    others = _ours(frame.columns, ["metric", "SAE", "SAE-A"])
+    others = _ours(frame.columns, ["metric", "conventions", "SAE", "SAE-A"])
     if not others:
         raise _NotComparable("no architecture besides SAE and SAE-A (paper_b.<table>.columns)")
     by_metric = frame.set_index("metric")

@@ -3,6 +3,13 @@
 The reference columns are the numbers printed in the paper for CLIP ViT-B/32 on LAION; ours come
 from the toy encoders on toyworld, so they are compared in direction (SAE vs SAE-A, architecture
 vs architecture), not in value.
+
+ρ, FDA and p_acc depend on the convention (``authors`` | ``paper``, geometry/conventions.py). The
+``conventions`` column says which one each row was computed with: the metric rows take the
+analysis setting; rows labelled "… [<name>]" repeat those metrics under the other convention
+(from ``<metric>_<name>`` keys of the metric rows). The paper's numbers were produced by the
+authors' code, so they stand only beside ``authors`` rows; rows that no convention changes
+say "both".
 """
 
 from __future__ import annotations
@@ -21,9 +28,13 @@ METRIC_LABELS: dict[str, str] = {
     "stable_rank_z": "Stable rank ZᵀZ (↓)", "effective_rank_z": "Eff. rank ZᵀZ (↓)",
     "connectivity": "Connectivity (↑)", "negative_interference": "Neg. interference (↓)",
     "rho": "ρ (↑)", "delta_r1": "δ_r@1 (↓)", "fda": "FDA (↑)", "p_acc": "p_acc (↑)",
+    "recall1_bimodal": "recall@1, bimodal latents only (↑)", "dead_share": "Dead latents (share)",
 }
-TABLE1_METRICS = ("mse", "r2", "p_acc", "rho", "fda", "delta_r1")
-TABLE34_METRICS = tuple(METRIC_LABELS)
+CONVENTION_METRICS = ("p_acc", "rho", "fda")
+TABLE1_METRICS = ("mse", "r2", "p_acc", "rho", "fda", "delta_r1", "recall1_bimodal")
+TABLE34_METRICS = tuple(m for m in METRIC_LABELS if m != "recall1_bimodal")
+CONVENTIONS_COLUMN = "conventions"
+ALL_CONVENTIONS = ("authors", "paper")
 ARCHITECTURES = ("ReLU", "JumpReLU", "TopK", "BatchTopK", "SAE", "SAE-A")
 
 # Paper B table 1, CLIP column: (SAE, SAE-A)
@@ -35,7 +46,7 @@ _TABLE34_ORDER = ("mse", "r2", "l0", "l1", "stability", "stable_rank_d", "effect
                   "stable_rank_d_weighted", "effective_rank_d_weighted", "coherence",
                   "stable_rank_z", "effective_rank_z", "connectivity", "negative_interference",
                   "rho", "delta_r1", "fda", "p_acc")
-_NA = float("nan")  # the paper prints "/" for ℓ0 of fixed-sparsity architectures
+_NA = float("nan")  # the paper prints "/" for ℓ0 of fixed-sparsity architectures; no dead share
 # Paper B table 3 (expansion 8, ℓ0 20) and table 4 (expansion 64, ℓ0 50), columns ARCHITECTURES
 _TABLE3 = (
     (0.31, 0.26, 0.22, 0.22, 0.14, 0.16), (0.69, 0.74, 0.78, 0.78, 0.86, 0.84),
@@ -67,25 +78,57 @@ PAPER_TABLES: dict[str, dict[str, dict[str, float]]] = {
 }
 
 
+def metric_rows(metrics: tuple[str, ...], models: Mapping[str, Mapping]) -> list[dict]:
+    """The table's row keys: (label, metric key, convention, stands beside the paper's number)
+    for each metric, then the convention-dependent ones again under every other convention
+    found in ``models``' metric dicts."""
+    primary = {str(m.get(CONVENTIONS_COLUMN, "authors")) for m in models.values()}
+    if len(primary) > 1:
+        raise ValueError(f"metric rows computed under different conventions {sorted(primary)}")
+    primary = primary.pop() if primary else "authors"
+    rows = [{"label": METRIC_LABELS[m], "key": m,
+             "conventions": primary if m in CONVENTION_METRICS else "both",
+             "paper": m not in CONVENTION_METRICS or primary == "authors"} for m in metrics]
+    for other in ALL_CONVENTIONS:
+        present = [m for m in metrics if m in CONVENTION_METRICS
+                   and any(f"{m}_{other}" in values for values in models.values())]
+        rows += [{"label": f"{METRIC_LABELS[m]} [{other}]", "key": f"{m}_{other}",
+                  "conventions": other, "paper": other == "authors"} for m in present]
+    return rows
+
+
+def _reference(row: dict, values: Mapping[str, float] | None) -> float:
+    if values is None or not row["paper"]:
+        return _NA
+    return values.get(row["key"].removesuffix("_authors"), _NA)
+
+
 def table1(rows: Mapping[str, Mapping[str, Mapping]]) -> pd.DataFrame:
-    """Paper B table 1: one row per metric; per encoder an ``SAE`` and an ``SAE-A`` column from
-    ``rows[encoder]["SAE" | "SAE-A"]`` (metric dicts), then the paper's CLIP columns."""
-    frame = pd.DataFrame({"metric": [METRIC_LABELS[m] for m in TABLE1_METRICS]})
-    for encoder, models in rows.items():
-        for model in ("SAE", "SAE-A"):
-            frame[f"{encoder} {model}"] = [models[model].get(m, _NA) for m in TABLE1_METRICS]
+    """Paper B table 1: one row per metric (and its ``conventions``); per encoder an ``SAE`` and
+    an ``SAE-A`` column from ``rows[encoder]["SAE" | "SAE-A"]`` (metric dicts), then the
+    paper's CLIP columns."""
+    models = {(e, m): values for e, pair in rows.items() for m, values in pair.items()}
+    keys = metric_rows(TABLE1_METRICS, models)
+    frame = pd.DataFrame({"metric": [r["label"] for r in keys],
+                          CONVENTIONS_COLUMN: [r["conventions"] for r in keys]})
+    for (encoder, model), values in models.items():
+        frame[f"{encoder} {model}"] = [values.get(r["key"], _NA) for r in keys]
     for i, model in enumerate(("SAE", "SAE-A")):
-        frame[f"CLIP {model} (paper)"] = [TABLE1_CLIP[m][i] for m in TABLE1_METRICS]
+        reference = {m: pair[i] for m, pair in TABLE1_CLIP.items()}
+        frame[f"CLIP {model} (paper)"] = [_reference(r, reference) for r in keys]
     return frame
 
 
 def architecture_table(rows: Mapping[str, Mapping], paper: str) -> pd.DataFrame:
-    """Paper B table 3 or 4: one row per metric, for each architecture label of ``rows`` (metric
-    dicts) our column and the paper's (``paper`` = "table3" | "table4")."""
-    frame = pd.DataFrame({"metric": [METRIC_LABELS[m] for m in TABLE34_METRICS]})
+    """Paper B table 3 or 4: one row per metric (and its ``conventions``), for each architecture
+    label of ``rows`` (metric dicts) our column and the paper's (``paper`` = "table3" |
+    "table4")."""
+    keys = metric_rows(TABLE34_METRICS, rows)
+    frame = pd.DataFrame({"metric": [r["label"] for r in keys],
+                          CONVENTIONS_COLUMN: [r["conventions"] for r in keys]})
     for architecture, metrics in rows.items():
-        frame[architecture] = [metrics.get(m, _NA) for m in TABLE34_METRICS]
+        frame[architecture] = [metrics.get(r["key"], _NA) for r in keys]
         reference = PAPER_TABLES[paper].get(architecture)
         if reference is not None:
-            frame[f"{architecture} (paper)"] = [reference[m] for m in TABLE34_METRICS]
+            frame[f"{architecture} (paper)"] = [_reference(r, reference) for r in keys]
     return frame

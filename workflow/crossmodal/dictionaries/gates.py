@@ -1,0 +1,78 @@
+"""What a trained Matching Pursuit SAE must have learned, as pass/fail gates.
+
+A low loss can hide a dictionary that learned nothing: MP atoms started from training rows barely
+move, and such a "dictionary" is a store of examples with R² near 1, the stable rank of the
+embeddings themselves and latents that detect no concept. Each MP dictionary is therefore gated on
+
+* ``stable_rank_d`` ≥ ``min_stable_rank`` — ‖D‖_F² / ‖D‖₂² of its atoms (K, d): atoms spread over
+  many directions, not the few of the centred embeddings;
+* ``r2`` ≥ ``min_r2`` — it still reconstructs;
+* ``bimodal_concept_auc`` ≥ (the reference dictionary's, on the same encoder) − ``auc_margin`` —
+  the mean, over toyworld's bimodal concepts, of the AUC of the concept's best latent (the
+  ground-truth recovery table); the reference is a TopK SAE of the same size;
+
+and reported, ungated: ``atom_cosine_to_init`` (mean_k cos(D_k, D₀_k) at the end of training),
+``delta_r1`` and ``recall1_bimodal`` (recall@1 of the bimodal-only reconstructions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+DEFAULTS = {"architectures": ["mp"], "min_stable_rank": 10.0, "min_r2": 0.9,
+            "reference": "topk", "auc_margin": 0.03}
+REPORTED = ("atom_cosine_to_init", "delta_r1", "recall1_bimodal")
+
+
+def bimodal_concept_auc(concepts: pd.DataFrame) -> pd.Series:
+    """Mean best-latent AUC of the bimodal concepts per (encoder, method), from the per-concept
+    ground-truth table (columns encoder, method, modality, auc)."""
+    bimodal = concepts[concepts["modality"] == "bimodal"]
+    return bimodal.groupby(["encoder", "method"])["auc"].mean()
+
+
+def _gate(name: str, value: float, threshold: float, passed: bool | None) -> dict:
+    return {"gate": name, "value": value, "threshold": threshold,
+            "passed": "n/a" if passed is None else ("pass" if passed else "FAIL")}
+
+
+def gates_of(encoder: str, method: str, metrics: Mapping, summary: Mapping,
+             concept_auc: pd.Series | None, settings: Mapping) -> list[dict]:
+    """The gate rows of one dictionary: its metric row (``metrics``), its ``dictionaries.csv``
+    row (``summary``) and the bimodal concept AUCs of every dictionary (None off toyworld)."""
+    rows = [_gate("stable_rank_d", metrics["stable_rank_d"], settings["min_stable_rank"],
+                  metrics["stable_rank_d"] >= settings["min_stable_rank"]),
+            _gate("r2", metrics["r2"], settings["min_r2"], metrics["r2"] >= settings["min_r2"])]
+    if concept_auc is not None:
+        own = concept_auc.get((encoder, method), np.nan)
+        reference = concept_auc.get((encoder, settings["reference"]), np.nan)
+        threshold = reference - settings["auc_margin"]
+        rows.append(_gate("bimodal_concept_auc", own, threshold,
+                          None if np.isnan(threshold) else bool(own >= threshold)))
+    reported = {"atom_cosine_to_init": summary.get("final_atom_cosine_to_init", np.nan),
+                "delta_r1": metrics.get("delta_r1", np.nan),
+                "recall1_bimodal": metrics.get("recall1_bimodal", np.nan)}
+    rows += [_gate(name, reported[name], np.nan, None) for name in REPORTED]
+    return [{"encoder": encoder, "dictionary": method, **row} for row in rows]
+
+
+def dictionary_gates(metrics: pd.DataFrame, summary: pd.DataFrame,
+                     concepts: pd.DataFrame | None, settings: Mapping) -> pd.DataFrame:
+    """One row per (dictionary, gate) for the dictionaries in ``metrics`` (their metric rows,
+    columns encoder, method, stable_rank_d, r2, …), with ``summary`` the dictionaries table
+    (encoder, dictionary, final_atom_cosine_to_init) and ``concepts`` the per-concept
+    ground-truth table. Columns: encoder, dictionary, gate, value, threshold, passed
+    (pass / FAIL / n/a)."""
+    settings = {**DEFAULTS, **settings}
+    concept_auc = None if concepts is None else bimodal_concept_auc(concepts)
+    by_dictionary = summary.set_index(["encoder", "dictionary"])
+    rows = []
+    for _, row in metrics.iterrows():
+        key = (row["encoder"], row["method"])
+        facts = by_dictionary.loc[key].to_dict() if key in by_dictionary.index else {}
+        rows += gates_of(*key, row.to_dict(), facts, concept_auc, settings)
+    return pd.DataFrame(rows, columns=["encoder", "dictionary", "gate", "value", "threshold",
+                                       "passed"])
