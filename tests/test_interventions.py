@@ -191,8 +191,10 @@ def test_gap_measures_cover_every_method_and_measure():
     reference = GapReference.fit(inputs.image, inputs.text, seed=0)
     measures, distances = gap_measures(inputs, reference, GapSettings(wasserstein_samples=100))
     assert set(measures["method"]) == set(GAP_METHODS)
-    assert set(measures["measure"]) == {"dim", "w", "sep", "rmg", "ood", "recall@1"}
+    assert set(measures["measure"]) == {"dim", "w", "sep", "rmg", "ood", "recall@1",
+                                        "undirected_pairs"}
     value = measures.set_index(["method", "measure"])["value"]
+    assert (measures[measures["measure"] == "undirected_pairs"]["value"] == 0).all()
     assert value["reconstructed", "sep"] > 0.95
     assert value["centre", "dim"] < 0.1 < value["reconstructed", "dim"]
     assert len(distances) == 2 * 300 * len(GAP_METHODS)
