@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from crossmodal.dictionaries.base import Dictionary
-from crossmodal.modality.energy import bimodal_mask, modality_score
+from crossmodal.modality.energy import bimodal_energy_share
 from crossmodal.modality.features import LatentStatistics
 
 DEGENERATE_FREQUENCY = 0.99
@@ -84,9 +84,8 @@ def energy_shares(statistics: CodeStatistics, tau: float = 0.05) -> dict[str, fl
     """Share of the total energy E = (E_img + E_txt)/2 held by bimodal latents (τ ≤ μ ≤ 1−τ) and by
     degenerate ones (active on ≥ 99 % of the samples of both modalities; paper B figure 8)."""
     total = (statistics.image_energy + statistics.text_energy) / 2
-    mu = modality_score(statistics.image_energy, statistics.text_energy)
     degenerate = ((statistics.image_frequency >= DEGENERATE_FREQUENCY)
                   & (statistics.text_frequency >= DEGENERATE_FREQUENCY))
-    denominator = max(total.sum(), 1e-12)
-    return {"bimodal_energy_share": float(total[bimodal_mask(mu, tau)].sum() / denominator),
-            "degenerate_energy_share": float(total[degenerate].sum() / denominator)}
+    return {"bimodal_energy_share": bimodal_energy_share(statistics.image_energy,
+                                                         statistics.text_energy, tau),
+            "degenerate_energy_share": float(total[degenerate].sum() / max(total.sum(), 1e-12))}

@@ -1,4 +1,4 @@
-"""Geometry of a trained dictionary on paired embeddings (paper B appendix E.2, DESIGN §6).
+"""Geometry of a trained dictionary on paired embeddings (paper B appendix E.2).
 
 * ranks.py — stable / effective rank, coherence, atom cosines (structure in D);
 * coactivation.py — streamed Zᵀ Z, connectivity, negative interference (structure in Zᵀ Z);

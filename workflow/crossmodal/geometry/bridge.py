@@ -38,7 +38,12 @@ import torch
 from crossmodal.geometry.coactivation import RowSupport, add_outer_products, support_of
 from crossmodal.geometry.conventions import DEFAULT, Convention, convention
 from crossmodal.geometry.ranks import BLOCK_SIZE, atom_cosines, weighted_cosine_blocks
-from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
+from crossmodal.modality.energy import (
+    TAU,
+    bimodal_energy_share,
+    bimodal_mask,
+    modality_score,
+)
 
 LOG = logging.getLogger(__name__)
 GROUPS = ("bimodal", "image", "text")
@@ -206,16 +211,6 @@ def fda_ratio(alpha: float, unimodal: float, epsilon: float) -> float:
         LOG.warning("FDA is NaN: the bimodal energy share ε = %s leaves a group empty", epsilon)
         return float("nan")
     return _ratio(alpha / epsilon * (1 - epsilon), unimodal, "FDA")
-
-
-def bimodal_energy_share(image_energy: np.ndarray, text_energy: np.ndarray, tau: float = TAU,
-                         strict: bool = False) -> float:
-    """ε = Σ_{bimodal} E_i / Σ E_i, E = (E_img + E_txt)/2 (K,); bimodal τ ≤ μ ≤ 1 − τ, or
-    τ < μ < 1 − τ when ``strict``."""
-    mu = modality_score(image_energy, text_energy)
-    bimodal = (mu > tau) & (mu < 1 - tau) if strict else bimodal_mask(mu, tau)
-    energy = (image_energy + text_energy) / 2
-    return float(energy[bimodal].sum() / energy.sum())
 
 
 def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU,

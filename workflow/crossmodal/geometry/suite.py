@@ -43,7 +43,12 @@ from crossmodal.geometry.coactivation import (
 )
 from crossmodal.geometry.conventions import DEFAULT, convention
 from crossmodal.geometry.intervention import decode_with_and_without, recalls_of
-from crossmodal.geometry.probing import ModalityProbe, atom_centre, embedding_centre, probe_result
+from crossmodal.geometry.probing import (
+    ModalityProbe,
+    embedding_centre,
+    probe_centre,
+    probe_result,
+)
 from crossmodal.geometry.ranks import (
     coherence,
     effective_rank_of_spectrum,
@@ -100,14 +105,13 @@ def _ranks(matrix: torch.Tensor, symmetric: bool = False) -> tuple[float, float]
 
 
 def probe_centres(atoms: torch.Tensor | None, image: np.ndarray, text: np.ndarray,
-                  energy: np.ndarray, centres) -> dict[str, torch.Tensor]:
-    """(d,) probe centre for each name of ``centres``: "data" (the mean of all rows) or "atoms"
-    (Σ E_j D_j / Σ E_j); none without atoms."""
+                  energy: np.ndarray, names) -> dict[str, torch.Tensor]:
+    """(d,) probe centre of each convention of ``names``, keyed by its kind ("data" |
+    "atoms"); none without atoms."""
     if atoms is None:
         return {}
-    values = {"data": lambda: embedding_centre(image, text),
-              "atoms": lambda: atom_centre(atoms, energy)}
-    return {name: torch.as_tensor(values[name]()) for name in dict.fromkeys(centres)}
+    return {convention(name).probe_centre:
+            torch.as_tensor(probe_centre(atoms, image, text, energy, name)) for name in names}
 
 
 def stream_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, keep: np.ndarray,
@@ -204,8 +208,7 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
     energy = (image_energy + text_energy) / 2
     mu = modality_score(image_energy, text_energy)
     atoms = model.dictionary.detach() if model.has_decoder else None
-    centres = probe_centres(atoms, image, text, energy,
-                            [convention(name).probe_centre for name in names])
+    centres = probe_centres(atoms, image, text, energy, names)
     state = stream_codes(model, image, text, bimodal_mask(mu, tau), batch_size, dtype, centres)
     rows = len(image) + len(text)
     metrics = {"conventions": names[0], "mse": statistics.mse, "r2": statistics.r2,

@@ -1,4 +1,4 @@
-"""Modality-gap measures between paired image and text embeddings (DESIGN §6, paper B §5, I, L).
+"""Modality-gap measures between paired image and text embeddings (paper B §5, I, L).
 
 All measures take image and text embeddings as (N, d) arrays, row i of each being one pair where
 pairing matters (RMG). DiM and the linear probe use the vectors as given (reconstructions and

@@ -48,3 +48,13 @@ def modality_groups(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
 def bimodal_mask(mu: np.ndarray, tau: float = TAU) -> np.ndarray:
     """(K,) True where τ ≤ μ ≤ 1 − τ (dead latents are False)."""
     return (mu >= tau) & (mu <= 1 - tau)
+
+
+def bimodal_energy_share(image_energy: np.ndarray, text_energy: np.ndarray, tau: float = TAU,
+                         strict: bool = False) -> float:
+    """ε = Σ_{bimodal} E_i / Σ E_i of per-modality energies (K,), E = (E_img + E_txt)/2; bimodal
+    τ ≤ μ ≤ 1 − τ, or τ < μ < 1 − τ when ``strict`` (0 when there is no energy at all)."""
+    mu = modality_score(image_energy, text_energy)
+    bimodal = (mu > tau) & (mu < 1 - tau) if strict else bimodal_mask(mu, tau)
+    energy = (image_energy + text_energy) / 2
+    return float(energy[bimodal].sum() / max(energy.sum(), 1e-12))
