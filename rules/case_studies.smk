@@ -76,7 +76,8 @@ rule attribute_labels:
 
 rule adversarial_study:
     """Case study 2: typographic attack on benign images and the defence restricted to ImgD,
-    TextD, CrossD or random raw dimensions; the encoder itself judges success (paper A table 3)."""
+    TextD, CrossD or random raw dimensions; the victim (`victim.kind`) is the encoder's own
+    zero-shot judge or LLaVA with a refusal-keyword judge (paper A table 3)."""
     input:
         unpack(adversarial_inputs),
     output:
@@ -92,6 +93,7 @@ rule adversarial_study:
         settings=CASE_STUDIES.get("adversarial"),
         encoder=lambda w: config["encoders"][CASE_STUDIES["adversarial"]["encoder"]],
         toyworld=DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld",
+        victim=adversarial_victim(),
         seed=config["seed"],
     log:
         "results/logs/case_studies/adversarial.log",
@@ -99,9 +101,9 @@ rule adversarial_study:
         "results/benchmarks/case_studies/adversarial.tsv"
     threads: threads_for_encoder(CASE_STUDIES.get("adversarial", {}).get("encoder"), LIGHT_THREADS)
     resources:
-        mem_mb=4000,
+        mem_mb=32000 if adversarial_victim()["kind"] == "llava" else 4000,
         runtime=30,
-        gpu=0,
+        gpu=1 if adversarial_victim()["kind"] == "llava" else 0,
     conda:
         "../envs/encoders.yaml"
     script:
@@ -140,35 +142,38 @@ rule train_image_decoder:
         "../workflow/scripts/train_image_decoder.py"
 
 
-rule train_attribute_judge:
-    """Case study 3's judge: a CNN reading shape, colour and background texture off images,
-    trained on rendered toyworld images (the decoder's 32-px preprocessing)."""
+rule train_image_expert:
+    """The toyworld image expert: a multi-head CNN reading every image-visible family (shape,
+    colour, size, position, count, word, texture, tint, blur, border) off rendered toyworld
+    images at 32 px (the decoder's preprocessing), gated per family on the test split. It is
+    the image embedding model h (kind toyworld_expert) and case study 3's judge."""
     input:
-        pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
+        pairs=lambda w: f"results/data/{IMAGE_EXPERT['dataset']}/pairs.parquet",
     output:
-        model="results/case_studies/judge/model.pt",
-        quality=report("results/tables/control_judge_quality.csv",
+        model="results/image_expert/model.pt",
+        quality=report("results/tables/image_expert_quality.csv",
                        caption="../report/case_study_quality.rst", category="Case studies"),
     params:
-        settings=CASE_STUDIES.get("text_to_image", {}).get("judge"),
+        settings=IMAGE_EXPERT,
         seed=config["seed"],
     log:
-        "results/logs/case_studies/judge.log",
+        "results/logs/image_expert.log",
     benchmark:
-        "results/benchmarks/case_studies/judge.tsv"
+        "results/benchmarks/image_expert.tsv"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../envs/generation.yaml"
+        "../envs/core.yaml"
     script:
-        "../workflow/scripts/train_attribute_judge.py"
+        "../workflow/scripts/train_image_expert.py"
 
 
 rule text_to_image_control:
     """Case study 3: interpolate a prompt embedding toward a reference image embedding on TextD,
-    CrossD or ImgD (w = 0…0.7), decode, and measure which attributes follow the reference."""
+    CrossD or ImgD (w = 0…0.7), on a size-matched random set per group (random_<group>) and on
+    all dimensions (all), decode, and measure which attributes follow the reference."""
     input:
         unpack(text_to_image_inputs),
     output:

@@ -364,12 +364,25 @@ MONO_CURVES = MONO.get("training_curves", [])
 GALLERY_MODELS = MONO.get("galleries", {}).get("models", [])
 
 
+IMAGE_EXPERT = config.get("image_expert", {})
+IMAGE_EXPERT_MODEL = "results/image_expert/model.pt"
+
+
 def h_image_input(dataset):
-    """The images' h-embeddings: the named encoder's own image tower, or a transformers model."""
+    """The images' h-embeddings: the toyworld image expert's or a transformers model's (an h
+    parquet), or the named encoder's own image tower (kind encoder: not neutral)."""
     embedder = MONO["image_embedder"]
     if embedder["kind"] == "encoder":
         return f"results/embeddings/{embedder['encoder']}/{dataset}.parquet"
     return f"results/monosemanticity/h/{dataset}.image.parquet"
+
+
+def embed_h_inputs(wildcards):
+    """The pairs, plus the trained image expert when the image h is ``toyworld_expert``."""
+    inputs = {"pairs": f"results/data/{wildcards.dataset}/pairs.parquet"}
+    if wildcards.modality == "image" and MONO["image_embedder"]["kind"] == "toyworld_expert":
+        inputs["expert"] = IMAGE_EXPERT_MODEL
+    return inputs
 
 
 def monosemanticity_files(encoder, method):
@@ -438,6 +451,11 @@ def attribute_inputs(wildcards):
     return inputs
 
 
+def adversarial_victim():
+    """case_studies.adversarial.victim: the encoder's own zero-shot judge unless a LLaVA is named."""
+    return CASE_STUDIES.get("adversarial", {}).get("victim", {"kind": "encoder"})
+
+
 def adversarial_inputs(wildcards):
     """Case study 2's encoder (checkpoint for toy encoders), its raw-dimension MDS groups and the
     pairs (benign images without words)."""
@@ -453,12 +471,12 @@ def adversarial_inputs(wildcards):
 
 def text_to_image_inputs(wildcards):
     """Case study 3: the decoder, the encoder (prompt embedding), raw-dimension MDS groups, the
-    embeddings (references) and the pairs (images for the attribute classifier). With
+    embeddings (references) and the pairs (images for the judge, the toyworld image expert). With
     ``unclip`` (real data) the generator is Stable unCLIP: no toy decoder or judge."""
     encoder = CASE_STUDIES["text_to_image"]["encoder"]
     toy = {} if "unclip" in CASE_STUDIES["text_to_image"] else {
         "decoder": f"results/case_studies/decoder/{encoder}/model.pt",
-        "judge": "results/case_studies/judge/model.pt",
+        "judge": IMAGE_EXPERT_MODEL,
     }
     inputs = {
         **toy,

@@ -4,9 +4,10 @@
 
 
 rule embed_h:
-    """The split's captions (MiniLM) or images (a transformers image model) embedded by h."""
+    """The split's captions (MiniLM) or images (the toyworld image expert or a transformers
+    image model) embedded by h."""
     input:
-        pairs="results/data/{dataset}/pairs.parquet",
+        unpack(embed_h_inputs),
     output:
         embeddings="results/monosemanticity/h/{dataset}.{modality}.parquet",
     params:
@@ -179,11 +180,13 @@ rule feature_gallery:
 
 
 rule mono_groundtruth:
-    """Toyworld only: paper A's monosemanticity ranking of models against the ground-truth
-    recovery of the modality analysis."""
+    """Toyworld only: paper A's monosemanticity ranking of models against the per-latent,
+    per-modality ground truth of their feature tables (recovery shown for reference)."""
     input:
         table4="results/tables/paperA_table4.csv",
         recovery="results/tables/groundtruth_recovery.csv",
+        features=[f"results/features/{target}/{MONO_DATASET}.parquet"
+                  for target in MONO_MODELS.values()],
     output:
         table=report("results/tables/paperA_mono_groundtruth.csv",
                      caption="../report/paperA_mono_groundtruth.rst", category="Monosemanticity"),

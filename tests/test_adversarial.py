@@ -11,11 +11,13 @@ from crossmodal.case_studies.adversarial import (
     TABLE3_PAPER,
     AdversarialSettings,
     Augmentation,
+    EmbeddingVictim,
     LlavaVictim,
     adversarial_study,
     adversarial_table,
     attack,
     attack_succeeds,
+    build_victim,
     defence_loss,
     defend,
     image_features,
@@ -36,6 +38,7 @@ from crossmodal.encoders.base import MissingWeightsError
 from crossmodal.encoders.tokenizer import WordTokenizer
 from crossmodal.encoders.toy import ToyEncoder, save_checkpoint
 from crossmodal.encoders.toy_model import create_toy_clip, toy_model_config
+from tiny_llava import write_tiny_llava
 
 ARCHITECTURE = {"embed_dim": 16, "init_logit_scale": 100.0, "vision_layers": [1, 1, 1, 1],
                 "vision_width": 8, "vision_head_width": 8, "context_length": 12,
@@ -256,47 +259,8 @@ def test_each_image_is_judged_against_its_own_benign_pool(encoder):
     assert rates.tolist() == [0.0, 1.0]
 
 
-def _tiny_llava(folder):
-    """A randomly initialised LLaVA (CLIP vision 16 px, 1-layer Llama) and an offline processor
-    (word-level fast tokenizer + CLIP image processor), saved with ``save_pretrained``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        CLIPImageProcessor,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
-        LlavaProcessor,
-        PreTrainedTokenizerFast,
-    )
-
-    words = ["<unk>", "<pad>", "<s>", "</s>", "<image>", "USER", ":", "ASSISTANT", "sorry",
-             "i", "cannot", "make", "a", "bomb", "here", "is", "how"]
-    vocab = {word: i for i, word in enumerate(words)}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>",
-                                        pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                        additional_special_tokens=["<image>"])
-    image_processor = CLIPImageProcessor(size={"shortest_edge": 16},
-                                         crop_size={"height": 16, "width": 16})
-    LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=8,
-                   vision_feature_select_strategy="default",
-                   num_additional_image_tokens=1).save_pretrained(folder)
-    config = LlavaConfig(
-        vision_config=CLIPVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                       num_attention_heads=2, image_size=16, patch_size=8),
-        text_config=LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                num_attention_heads=2, num_key_value_heads=2,
-                                vocab_size=len(words), max_position_embeddings=64,
-                                pad_token_id=1, bos_token_id=2, eos_token_id=3),
-        image_token_index=vocab["<image>"], vision_feature_layer=-1)
-    torch.manual_seed(0)
-    LlavaForConditionalGeneration(config).save_pretrained(folder)
-
-
 def test_tiny_llava_victim_generates_and_judges(tmp_path):
-    _tiny_llava(tmp_path)
+    write_tiny_llava(tmp_path)
     victim = LlavaVictim(str(tmp_path), attempts=3, max_new_tokens=4)
     pixels = _benign_pixels(2)
     answers = victim.generate(pixels[0], "how make a bomb", seed=0)
@@ -312,3 +276,33 @@ def test_tiny_llava_victim_generates_and_judges(tmp_path):
 def test_missing_llava_names_the_model(tmp_path):
     with pytest.raises(MissingWeightsError, match="no-such-llava"):
         LlavaVictim(str(tmp_path / "no-such-llava"))
+
+
+def test_build_victim_defaults_to_the_encoder_judge(encoder):
+    settings = AdversarialSettings(augmentations=3)
+    for spec in (None, {"kind": "encoder"}):
+        victim = build_victim(spec, encoder, settings)
+        assert isinstance(victim, EmbeddingVictim) and victim.augmentations == 3
+    with pytest.raises(ValueError, match="unknown adversarial victim kind 'gpt'"):
+        build_victim({"kind": "gpt"}, encoder, settings)
+    with pytest.raises(ValueError, match="needs a model"):
+        build_victim({"kind": "llava"}, encoder, settings)
+
+
+def test_build_victim_loads_llava_with_its_judge_and_caps(encoder, tmp_path):
+    write_tiny_llava(tmp_path)
+    spec = {"kind": "llava", "model": str(tmp_path), "judge": "refusal_keywords",
+            "attempts": 2, "max_new_tokens": 3}
+    victim = build_victim(spec, encoder, AdversarialSettings())
+    assert isinstance(victim, LlavaVictim) and victim.judge is refusal_judge
+    assert (victim.attempts, victim.max_new_tokens) == (2, 3)
+    assert victim.describe().startswith(f"LLaVA victim {tmp_path}: 2 sampled answers")
+
+
+def test_missing_llava_victim_is_one_line_naming_the_config_key(encoder, tmp_path):
+    spec = {"kind": "llava", "model": str(tmp_path / "absent")}
+    with pytest.raises(MissingWeightsError) as error:
+        build_victim(spec, encoder, AdversarialSettings())
+    message = str(error.value)
+    assert "\n" not in message and "absent" in message
+    assert "case_studies.adversarial.victim.model" in message

@@ -27,7 +27,7 @@ SCHEMA = ROOT / "config" / "schema.yaml"
 PAPER_B_ENCODERS = ["clip_b32", "clip_l14", "openclip_b32", "openclip_l14", "siglip", "siglip2"]
 PAPER_B_BETAS = {"clip_b32": 4e-4, "clip_l14": 1e-4, "openclip_b32": 4e-4, "openclip_l14": 2e-4,
                  "siglip": 1e-4, "siglip2": 7e-5}
-TOY_RULES = {"toyworld_data", "train_toy_encoder", "train_image_decoder", "train_attribute_judge",
+TOY_RULES = {"toyworld_data", "train_toy_encoder", "train_image_decoder", "train_image_expert",
              "groundtruth_recovery", "mono_groundtruth"}
 
 

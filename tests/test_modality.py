@@ -14,9 +14,18 @@ from crossmodal.modality.groundtruth import (
     best_latents,
     concept_auc,
     latent_concepts,
+    latent_modality_auc,
+    modality_auc_summary,
     recovery_summary,
 )
-from crossmodal.modality.mds import mds_from_sums, mds_groups, mds_terms
+from crossmodal.modality.mds import (
+    MDSGroupingWarning,
+    check_mds_groups,
+    mds_from_sums,
+    mds_group_problems,
+    mds_groups,
+    mds_terms,
+)
 
 IMAGE = torch.tensor([[1.0, 0.0, 0.0], [2.0, 0.0, 1.0]])
 TEXT = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, -3.0]])
@@ -37,12 +46,51 @@ def test_mds_groups_use_mean_plus_minus_std_of_live_latents():
     assert list(mds_groups(mds)) == ["TextD", "CrossD", "CrossD", "CrossD", "ImgD", "dead"]
 
 
+def test_latents_silent_on_one_modality_are_never_crossd():
+    # hand-built codes, 4 pairs × 6 latents: latents 0–2 fire on captions only (R = 0), 3 on
+    # both, 4 on images only (R = 1), 5 nowhere. R = (0, 0, 0, 0.5, 1, NaN): mean 0.3, std
+    # 0.4, so μ − σ = −0.1 and the μ ± σ rule alone would put the R = 0 latents in CrossD.
+    image = torch.zeros(4, 6)
+    text = torch.zeros(4, 6)
+    text[:, :3] = 1.0
+    image[:, 3], text[:, 3] = 2.0, 2.0
+    image[:2, 4] = 3.0
+    ratio, pairs = mds_terms(image, text)
+    mds = mds_from_sums(ratio.numpy(), pairs.numpy())
+    np.testing.assert_allclose(mds[:5], [0, 0, 0, 0.5, 1])
+    assert list(mds_groups(mds)) == ["TextD", "TextD", "TextD", "CrossD", "ImgD", "dead"]
+
+
+def test_degenerate_mds_groupings_warn_and_are_flagged():
+    alike = np.array([0.4, 0.4, 0.4, 0.4, np.nan])          # σ = 0: every live latent CrossD
+    groups = mds_groups(alike)
+    assert list(groups[:4]) == ["CrossD"] * 4
+    assert mds_group_problems(alike, groups) == ["std(R) = 0", "ImgD empty", "TextD empty"]
+    with pytest.warns(MDSGroupingWarning, match="ImgD empty"):
+        assert check_mds_groups(alike, groups) == "std(R) = 0; ImgD empty; TextD empty"
+    sound = np.array([0.1, 0.15, 0.2] + [0.5] * 10 + [0.8, 0.85, 0.9])
+    assert check_mds_groups(sound, mds_groups(sound)) == ""
+    tiny = np.array([0.1] + [0.5] * 10 + [0.8, 0.85, 0.9])
+    assert mds_group_problems(tiny, mds_groups(tiny)) == ["TextD has 1 < 3 latents"]
+
+
+def test_feature_table_carries_the_mds_flag():
+    image = torch.tensor([[1.0, 1.0], [1.0, 1.0]])
+    stats = LatentStatistics(2)
+    stats.add(image, image)                                 # R = 0.5 for both: σ = 0
+    with pytest.warns(MDSGroupingWarning):
+        frame = stats.frame(tau=0.05)
+    assert set(frame["mds_group_flag"]) == {
+        "std(R) = 0; ImgD empty; CrossD has 2 < 3 latents; TextD empty"}
+
+
 def test_modality_groups_follow_the_tau_rule():
     mu = np.array([0.99, 0.01, 0.5, 0.95, 0.05, np.nan])
     assert list(modality_groups(mu, 0.05)) == ["image", "text", "bimodal", "bimodal", "bimodal",
                                                 "dead"]
 
 
+@pytest.mark.filterwarnings("ignore::crossmodal.modality.mds.MDSGroupingWarning")
 def test_latent_statistics_by_hand_and_batch_invariant():
     whole = LatentStatistics(3)
     whole.add(IMAGE, TEXT)
@@ -101,3 +149,51 @@ def test_best_latents_and_group_scoring():
     per_latent = latent_concepts(auc, concepts)
     assert list(per_latent["gt_concept"]) == ["gt_shape_circle", "gt_shape_circle",
                                               "gt_texture_dots"]
+
+
+CONCEPTS = ["gt_shape_circle", "gt_texture_dots", "gt_emotion_happy"]
+CONCEPT_MODALITIES = ["bimodal", "image", "text"]
+
+
+def test_per_modality_comparator_never_pools_an_image_only_detector_to_075():
+    # 8 pairs; circle on pairs 0–3, dots on 0, 4, happy on 1, 5, 6. Latent 0 detects circle
+    # perfectly on images and is silent on captions; latent 1 detects happy on captions
+    # (image rows: noise, and happy is no image concept); latent 2 is silent everywhere.
+    labels = np.zeros((8, 3), dtype=bool)
+    labels[:4, 0] = labels[[0, 4], 1] = labels[[1, 5, 6], 2] = True
+    image = np.zeros((8, 3))
+    text = np.zeros((8, 3))
+    image[:4, 0] = [1.0, 2.0, 0.5, 3.0]
+    image[:, 1] = [0.1, 0.9, 0.2, 0.3, 0.5, 0.6, 0.8, 0.7]
+    text[[1, 5, 6], 1] = -1.0                      # negative codes count by |z|
+    per_latent = latent_modality_auc(image, text, labels, CONCEPTS, CONCEPT_MODALITIES)
+    assert per_latent.loc[0, "gt_auc_image"] == 1.0
+    assert per_latent.loc[0, "gt_concept_image"] == "gt_shape_circle"
+    assert math.isnan(per_latent.loc[0, "gt_auc_text"])  # silent on captions: left out
+    # pooled over both modalities the same latent would get 0.75 (captions tie at 0)
+    pooled = concept_auc(np.concatenate([image, text]), np.tile(labels, (2, 1)))
+    assert pooled[0, 0] == pytest.approx(0.75)
+    assert per_latent.loc[1, "gt_auc_text"] == 1.0
+    assert per_latent.loc[1, "gt_concept_text"] == "gt_emotion_happy"
+    # on images latent 1 is scored against circle and dots only (happy is not drawn); its
+    # ranks are (1, 8, 2, 3, 4, 5, 7, 6): circle (rows 0–3) (14 − 10)/16 = 0.25, dots (rows
+    # 0, 4) (5 − 3)/12 = 1/6 → best 0.25
+    assert per_latent.loc[1, "gt_auc_image"] == pytest.approx(0.25)
+    assert per_latent.loc[1, "gt_concept_image"] == "gt_shape_circle"
+    assert per_latent.iloc[2].isna().all()
+    summary = modality_auc_summary(per_latent)
+    assert summary["groundtruth_auc_image"] == pytest.approx((1.0 + 0.25) / 2)
+    assert summary["groundtruth_auc_text"] == pytest.approx(1.0)
+    assert summary["groundtruth_auc"] == pytest.approx((0.625 + 1.0) / 2)
+    assert (summary["gt_latents_image"], summary["gt_latents_text"]) == (2, 1)
+
+
+def test_mds_figure_draws_plain_and_flagged_panels(tmp_path):
+    from crossmodal.report.modality_figures import plot_mds_distributions
+
+    plain = pd.DataFrame({"mds": [0.1, 0.5, 0.9], "mds_group": ["TextD", "CrossD", "ImgD"],
+                          "mds_group_flag": ["", "", ""]})
+    flagged = plain.assign(mds_group="CrossD", mds_group_flag="ImgD empty; TextD empty")
+    path = tmp_path / "mds.png"
+    plot_mds_distributions({"plain": plain, "flagged": flagged}, path)
+    assert path.stat().st_size > 0

@@ -132,22 +132,55 @@ def test_blocks_do_not_change_scores():
 # --- top-activating and random samples -------------------------------------------------------
 
 
-def test_top_activating_matches_dense_argsort_with_ties():
+def batches_of(codes: np.ndarray, size: int = 64):
+    return (torch.from_numpy(codes[start:start + size]) for start in range(0, len(codes), size))
+
+
+def test_top_activating_ranks_by_magnitude_like_a_dense_argsort():
     rng = np.random.default_rng(0)
-    codes = np.round(np.maximum(rng.normal(size=(503, 40)), 0), 1).astype(np.float32)
-    codes[:, 7] = 0.0  # a dead latent: all rows tie
-    codes[::3, 9] = -0.5  # negative activations, ranked below the zeros
-    batches = (torch.from_numpy(codes[start:start + 64]) for start in range(0, 503, 64))
-    top, active = top_activating(batches, m=25)
-    reference = np.argsort(-codes, axis=0, kind="stable")[:25].T
+    codes = rng.normal(size=(503, 40)).astype(np.float32)  # distinct values: no ties
+    top, active = top_activating(batches_of(codes), m=25, seed=0)
+    reference = np.argsort(-np.abs(codes), axis=0, kind="stable")[:25].T
     np.testing.assert_array_equal(top, reference)
-    np.testing.assert_array_equal(active, (codes > 0).sum(0))
+    np.testing.assert_array_equal(active, (codes != 0).sum(0))
     assert top.dtype == np.int64 and top.shape == (40, 25)
+
+
+def test_top_activating_counts_negative_codes_as_active_by_their_magnitude():
+    codes = np.zeros((30, 1), dtype=np.float32)
+    codes[[3, 7, 11], 0] = [0.5, -2.0, 1.0]               # |z|: 0.5, 2.0, 1.0
+    top, active = top_activating(batches_of(codes, 8), m=3, seed=0)
+    assert list(top[0]) == [7, 11, 3] and active[0] == 3
+
+
+def test_top_activating_breaks_ties_by_a_seeded_random_order():
+    codes = np.zeros((500, 6), dtype=np.float32)
+    codes[[10, 20], 1] = [2.0, 1.0]                        # latent 1: 2 active rows, m = 10
+    codes[:, 2] = 1.0                                      # latent 2: all rows tie at 1
+    first, _ = top_activating(batches_of(codes), m=10, seed=3)
+    again, _ = top_activating(batches_of(codes, 37), m=10, seed=3)
+    other, _ = top_activating(batches_of(codes), m=10, seed=4)
+    np.testing.assert_array_equal(first, again)            # same seed, any batching: same rows
+    assert list(first[1, :2]) == [10, 20] and list(other[1, :2]) == [10, 20]
+    for latent in (0, 1, 2):                               # the tied rows differ by seed …
+        assert set(first[latent]) != set(other[latent])
+        assert len(set(first[latent])) == 10
+    assert set(first[0]) != set(range(10))                 # … and are not the first rows
+    assert len({tuple(sorted(row)) for row in first[[0, 3, 4, 5]]}) == 4  # nor shared by latents
+
+
+def test_top_activating_ties_are_spread_uniformly_over_the_rows():
+    # a silent latent's top set is a random subset: over 2000 latents each of 50 rows is
+    # picked with probability m / N = 0.2, i.e. 400 ± 18 times
+    codes = np.zeros((50, 2000), dtype=np.float32)
+    top, _ = top_activating([torch.from_numpy(codes)], m=10, seed=0)
+    counts = np.bincount(top.ravel(), minlength=50)
+    assert counts.min() > 400 - 5 * 18 and counts.max() < 400 + 5 * 18
 
 
 def test_top_activating_needs_m_rows():
     with pytest.raises(ValueError, match="at least m = 5 rows"):
-        top_activating([torch.ones(2, 3), torch.ones(2, 3)], m=5)
+        top_activating([torch.ones(2, 3), torch.ones(2, 3)], m=5, seed=0)
 
 
 def test_random_samples_distinct_seeded_in_range():
@@ -235,6 +268,11 @@ def test_image_embedder_tiny_vit(tiny_vit, monkeypatch):
     assert vectors.shape == (3, 32) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(vectors[:2], embedder.embed(images[:2]), atol=1e-5)
+
+
+def test_image_embedder_refuses_an_unknown_kind():
+    with pytest.raises(ValueError, match="'toyworld_expert' or 'transformers'"):
+        load_image_embedder({"kind": "encoder", "encoder": "toyclip"})
 
 
 def test_image_embedder_without_pooler_uses_cls(tmp_path):

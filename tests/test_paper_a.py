@@ -10,6 +10,7 @@ from crossmodal.monosemanticity.evaluate import (
     MonoSettings,
     align_rows,
     average_scores,
+    live_latents,
     score_latents,
     top_rows,
 )
@@ -17,41 +18,81 @@ from crossmodal.tables.paper_a import table4, table5
 
 
 def scores_frame():
-    # latents 0–3: ImgD, ImgD, TextD, CrossD; latent 3 fires on too few texts to be scored
+    # latents 0–4: ImgD, ImgD, TextD, CrossD, dead. Latent 1 never fires on texts and latent 3
+    # on only 3 texts (< m): both still count, at the near-chance scores their random-filled
+    # top sets get. Latent 4 fires nowhere: not live, in no mean.
     return pd.DataFrame({
-        "latent": [0, 1, 2, 3], "mds_group": ["ImgD", "ImgD", "TextD", "CrossD"],
-        "embsim_image": [0.4, 0.2, 0.1, 0.0], "winrate_image": [0.8, 0.6, 0.5, 0.5],
-        "mono_image": [0.6, 0.4, 0.3, 0.25], "active_image": [30, 30, 30, 30],
-        "embsim_text": [0.0, 0.2, 0.6, 9.0], "winrate_text": [0.5, 0.5, 0.9, 1.0],
-        "mono_text": [0.25, 0.35, 0.75, 5.0], "active_text": [30, 30, 30, 3],
+        "latent": [0, 1, 2, 3, 4], "mds_group": ["ImgD", "ImgD", "TextD", "CrossD", "dead"],
+        "embsim_image": [0.4, 0.2, 0.1, 0.0, 7.0], "winrate_image": [0.8, 0.6, 0.5, 0.5, 1.0],
+        "mono_image": [0.6, 0.4, 0.3, 0.25, 4.0], "active_image": [30, 30, 30, 30, 0],
+        "embsim_text": [0.0, 0.2, 0.6, 9.0, 7.0], "winrate_text": [0.5, 0.5, 0.9, 1.0, 1.0],
+        "mono_text": [0.25, 0.35, 0.75, 5.0, 4.0], "active_text": [30, 0, 30, 3, 0],
+        "mds_group_flag": ["TextD has 1 < 3 latents"] * 5,
     })
 
 
-def test_table4_averages_scored_latents_and_keeps_the_paper_beside():
+def test_table4_averages_every_live_latent_and_keeps_the_paper_beside():
     table = table4({"CLIP+SAE": scores_frame(), "CLIP": scores_frame()}, m=20)
     assert list(table["model"]) == ["CLIP", "CLIP+SAE"]          # the paper's order
     row = table.iloc[1]
     assert row["embsim_image"] == pytest.approx(0.175)            # (0.4 + 0.2 + 0.1 + 0) / 4
-    assert row["embsim_text"] == pytest.approx(0.8 / 3)           # latent 3 not scored
-    assert row["latents_text"] == 3
+    assert row["embsim_text"] == pytest.approx(9.8 / 4)           # silent latent 1 included
+    assert row["latents_text"] == 4 and row["latents_image"] == 4  # dead latent 4 is not
+    assert row["below_m_text"] == 2 and row["below_m_image"] == 0
     assert row["embsim_text (paper)"] == 0.74
 
 
-def test_table5_visual_and_textual_mono_by_hand():
-    row = table5({"CLIP": scores_frame()}, m=20).iloc[0]
+def test_table5_visual_and_textual_mono_over_all_live_latents_by_hand():
+    row = table5({"CLIP": scores_frame()}).iloc[0]
     # images: mean over ImgD (0.6, 0.4) − TextD (0.3) for Mono
     assert row["visual_mono"] == pytest.approx(0.5 - 0.3)
-    # texts: TextD (0.75) − mean over ImgD (0.25, 0.35)
+    # texts: TextD (0.75) − mean over ImgD (0.25, and 0.35 of latent 1, silent on texts)
     assert row["textual_mono"] == pytest.approx(0.75 - 0.3)
     assert row["visual_embsim"] == pytest.approx(0.3 - 0.1)
     assert (row["n_ImgD"], row["n_TextD"], row["n_CrossD"]) == (2, 1, 1)
+    assert row["mds_flag"] == "TextD has 1 < 3 latents"
     assert row["textual_embsim (paper)"] == -0.017
 
 
-def test_average_scores_ignores_latents_active_on_fewer_than_m_rows():
+def test_average_scores_counts_live_latents_below_m():
     averages = average_scores(scores_frame(), m=20)
-    assert averages["mono_text"] == pytest.approx((0.25 + 0.35 + 0.75) / 3)
-    assert averages["latents_text"] == 3 and averages["latents_image"] == 4
+    assert averages["mono_text"] == pytest.approx((0.25 + 0.35 + 0.75 + 5.0) / 4)
+    assert averages["latents_text"] == 4 and averages["latents_image"] == 4
+    assert averages["below_m_text"] == 2
+    assert list(live_latents(scores_frame())) == [True, True, True, True, False]
+
+
+def unimodal_world(n=400, per_group=30, concept_rows=40, seed=0):
+    """Codes and h-embeddings where latents 0…per_group−1 (ImgD) fire only on images and the
+    next per_group (TextD) only on captions, each on the first ``concept_rows`` rows, whose
+    h-embeddings are one tight cluster; the other rows' are random."""
+    rng = np.random.default_rng(seed)
+    image = np.zeros((n, 2 * per_group), dtype=np.float32)
+    text = np.zeros_like(image)
+    image[:concept_rows, :per_group] = rng.random((concept_rows, per_group)) + 0.1
+    text[:concept_rows, per_group:] = rng.random((concept_rows, per_group)) + 0.1
+    h = rng.normal(size=(n, 16))
+    h[:concept_rows] = np.eye(16)[0] * 5 + 0.05 * rng.normal(size=(concept_rows, 16))
+    groups = np.array(["ImgD"] * per_group + ["TextD"] * per_group, dtype=object)
+    return image, text, h, groups
+
+
+def test_table5_includes_a_latent_silent_in_one_modality_and_it_scores_at_chance_there():
+    image, text, h, groups = unimodal_world()
+    scores = score_latents(IdentityDictionary(image.shape[1]), image, text, h, h,
+                           MonoSettings(m=10, seed=1)).assign(mds_group=groups)
+    imgd, textd = scores[groups == "ImgD"], scores[groups == "TextD"]
+    assert (imgd["active_text"] == 0).all() and (textd["active_image"] == 0).all()
+    # own modality: the cluster rows win; silent modality: seeded random rows, i.e. chance.
+    # (Ties broken by row index would pick the first rows, the cluster, and win there too.)
+    assert imgd["winrate_image"].mean() > 0.95 and textd["winrate_text"].mean() > 0.95
+    assert imgd["winrate_text"].mean() == pytest.approx(0.5, abs=0.1)
+    assert textd["winrate_image"].mean() == pytest.approx(0.5, abs=0.1)
+    row = table5({"CLIP+NCL": scores}).iloc[0]
+    assert row["visual_winrate"] == pytest.approx(
+        imgd["winrate_image"].mean() - textd["winrate_image"].mean())
+    assert 0.35 < row["visual_winrate"] < 0.65 and 0.35 < row["textual_winrate"] < 0.65
+    assert table4({"CLIP+NCL": scores}, m=10).iloc[0]["latents_text"] == 60
 
 
 def test_align_rows_reorders_and_names_missing_pairs():
@@ -62,11 +103,11 @@ def test_align_rows_reorders_and_names_missing_pairs():
         align_rows(["z"], ["a"], vectors[:1], "h.parquet")
 
 
-def test_top_rows_of_selected_latents():
-    x = np.array([[0.1, 5.0, 0.0], [3.0, 1.0, 0.0], [2.0, 4.0, 1.0]], dtype=np.float32)
+def test_top_rows_of_selected_latents_rank_by_magnitude():
+    x = np.array([[0.1, 5.0, 0.0], [3.0, 1.0, 0.0], [-4.0, 4.0, 1.0]], dtype=np.float32)
     rows, values = top_rows(IdentityDictionary(3), x, np.array([0, 1]), n=2, batch_size=2)
-    np.testing.assert_array_equal(rows, [[1, 2], [0, 2]])
-    np.testing.assert_allclose(values, [[3.0, 2.0], [5.0, 4.0]])
+    np.testing.assert_array_equal(rows, [[2, 1], [0, 2]])
+    np.testing.assert_allclose(values, [[-4.0, 3.0], [5.0, 4.0]])     # signed codes returned
 
 
 def test_a_latent_that_fires_on_one_concept_scores_above_a_random_one():
@@ -85,16 +126,33 @@ def test_a_latent_that_fires_on_one_concept_scores_above_a_random_one():
     assert list(scores.columns[:3]) == ["latent", "embsim_image", "winrate_image"]
 
 
-def test_mono_vs_groundtruth_weights_concepts_and_ranks_models():
+def test_mono_vs_groundtruth_ranks_models_by_per_latent_per_modality_truth():
     from crossmodal.tables.paper_a import mono_vs_groundtruth
 
     table = pd.DataFrame({"model": ["A", "B"], "mono_image": [0.6, 0.2], "mono_text": [0.4, 0.2]})
+    features = {  # per-latent best concept AUC per modality; NaN = silent there, left out
+        "e/a": pd.DataFrame({"gt_auc_image": [1.0, 0.8, np.nan],
+                             "gt_auc_text": [np.nan, 0.6, 0.7]}),
+        "e/b": pd.DataFrame({"gt_auc_image": [0.6, 0.6, 0.9],
+                             "gt_auc_text": [0.5, 0.5, 0.5]})}
     recovery = pd.DataFrame({
         "encoder": ["e", "e", "e", "e"], "method": ["a", "a", "b", "b"],
-        "concepts": [3, 1, 3, 1], "mean_auc": [0.9, 0.5, 0.6, 1.0],
-        "right_group": [1.0, 0.0, 0.0, 1.0]})
-    out = mono_vs_groundtruth(table, {"A": "e/a", "B": "e/b"}, recovery)
+        "concepts": [3, 1, 3, 1], "mean_auc": [0.9, 0.5, 0.6, 1.0]})
+    out = mono_vs_groundtruth(table, {"A": "e/a", "B": "e/b"}, features, recovery)
     assert out["mono"].tolist() == pytest.approx([0.5, 0.2])
-    assert out["groundtruth_auc"].tolist() == pytest.approx([0.8, 0.7])   # (3·0.9 + 0.5)/4 …
-    assert out["right_group"].tolist() == pytest.approx([0.75, 0.25])
+    assert out["groundtruth_auc_image"].tolist() == pytest.approx([0.9, 0.7])
+    assert out["groundtruth_auc_text"].tolist() == pytest.approx([0.65, 0.5])
+    assert out["groundtruth_auc"].tolist() == pytest.approx([0.775, 0.6])
+    assert out["gt_latents_image"].tolist() == [2, 3] and out["gt_latents_text"].tolist() == [2, 3]
+    assert out["best_latent_auc"].tolist() == pytest.approx([0.8, 0.7])   # (3·0.9 + 0.5)/4 …
     assert out["rank_mono"].tolist() == [1, 2] and out["rank_groundtruth"].tolist() == [1, 2]
+    assert out["rank_groundtruth_text"].tolist() == [1, 2]
+
+
+def test_report_names_models_with_a_degenerate_mds_grouping():
+    from crossmodal.report.html import mds_flag_line
+
+    frame = pd.DataFrame({"model": ["CLIP", "CLIP+NCL"], "mds_flag": [np.nan, "ImgD empty"]})
+    assert mds_flag_line(frame) == ('<p class="error">Degenerate MDS grouping — '
+                                    "CLIP+NCL: ImgD empty</p>")
+    assert mds_flag_line(frame.assign(mds_flag="")) == ""

@@ -23,27 +23,33 @@ from crossmodal.case_studies.decoder import (
     to_uint8,
     train_decoder,
 )
-from crossmodal.case_studies.shape_classifier import (
-    accuracy,
-    load_classifier,
-    predict,
-    save_classifier,
-    train_attribute_classifier,
-)
 from crossmodal.case_studies.text_to_image import (
+    ALL_DIMENSIONS,
     WEIGHT_LABEL,
     classify_grid,
     control_embeddings,
     control_grid,
     control_measures,
+    control_sets,
     decoder_generator,
     embedding_follow,
     grid_records,
+    group_sets,
     interpolate_on_group,
     plot_control_grid,
+    random_matched_set,
+    set_embeddings,
+    set_grid,
     unclip_control_study,
     unclip_generate,
     unclip_generator,
+)
+from crossmodal.image_expert import (
+    accuracy,
+    load_expert,
+    predict,
+    save_expert,
+    train_image_expert,
 )
 
 TINY = DecoderSettings(image_size=16, block_out_channels=(8, 16), attention_levels=(False, True),
@@ -80,6 +86,72 @@ def test_control_embeddings_rows_are_groups():
     assert np.array_equal(grid[0, 1], [0.5, 0, 0, 0])
     assert np.array_equal(grid[1, 1], [0, 0.5, 0, 0])
     assert not grid[:, 0].any()
+
+
+# ---------------------------------------------------------------- controls: random and all
+
+
+def test_random_matched_set_has_the_group_size_and_is_seeded():
+    chosen = random_matched_set(20, 6, seed=3)
+    assert len(chosen) == 6 == len(np.unique(chosen))
+    assert chosen.min() >= 0 and chosen.max() < 20 and np.all(np.diff(chosen) > 0)
+    assert np.array_equal(chosen, random_matched_set(20, 6, seed=3))  # same seed, same set
+    assert not np.array_equal(chosen, random_matched_set(20, 6, seed=4))
+    assert len(random_matched_set(20, 0, seed=3)) == 0
+    with pytest.raises(ValueError, match="outside"):
+        random_matched_set(5, 6, seed=0)
+
+
+def test_control_sets_match_each_group_size_and_end_with_all():
+    groups = np.array(["TextD"] * 3 + ["CrossD"] * 5 + ["ImgD"] * 2 + ["dead"] * 2)
+    sets = control_sets(groups, ("TextD", "CrossD", "ImgD"), seed=0)
+    assert list(sets) == ["random_TextD", "random_CrossD", "random_ImgD", ALL_DIMENSIONS]
+    sizes = {name: len(indices) for name, indices in group_sets(groups).items()}
+    assert {name: len(sets[f"random_{name}"]) for name in sizes} == sizes == {
+        "TextD": 3, "CrossD": 5, "ImgD": 2}
+    assert np.array_equal(sets[ALL_DIMENSIONS], np.arange(12))
+    again = control_sets(groups, ("TextD", "CrossD", "ImgD"), seed=0)
+    assert all(np.array_equal(sets[name], again[name]) for name in sets)
+    other = control_sets(groups, ("TextD", "CrossD", "ImgD"), seed=1)
+    assert not np.array_equal(sets["random_CrossD"], other["random_CrossD"])
+
+
+def test_an_empty_group_is_skipped_with_a_logged_line(caplog):
+    groups = np.array(["TextD", "TextD", "CrossD", "dead"])
+    with caplog.at_level("WARNING"):
+        sets = control_sets(groups, ("TextD", "CrossD", "ImgD"), seed=0)
+    assert list(sets) == ["random_TextD", "random_CrossD", ALL_DIMENSIONS]
+    assert "group ImgD has no dimensions; skipped" in caplog.text
+
+
+def test_all_dimensions_row_is_the_plain_mixture():
+    prompt, reference = np.array([1.0, -2.0, 4.0]), np.array([3.0, 2.0, 0.0])
+    sets = {ALL_DIMENSIONS: np.arange(3)}
+    rows = set_embeddings(prompt, reference, sets, (0.0, 0.25, 1.0))
+    assert rows.shape == (1, 3, 3)
+    # (1 − w)·T + w·R on every dimension: w = 0.25 → [1.5, −1.0, 3.0]
+    np.testing.assert_allclose(rows[0], [[1.0, -2.0, 4.0], [1.5, -1.0, 3.0], [3.0, 2.0, 0.0]])
+
+
+def test_set_grid_rows_follow_the_sets_and_the_measures_carry_sizes():
+    def generate(embeddings, seeds):  # image brightness = mean of the embedding
+        return np.stack([np.full((4, 4, 3), 100 * row.mean(), np.uint8) for row in embeddings])
+
+    sets = {"TextD": np.array([0]), "random_TextD": np.array([2]), ALL_DIMENSIONS: np.arange(3)}
+    grid = set_grid(generate, np.zeros(3), np.full(3, 1.5), sets, weights=(0.0, 1.0),
+                    seeds=(0, 1))
+    assert grid.shape == (3, 2, 2, 4, 4, 3)
+    assert not grid[:, 0].any()  # w = 0: the prompt (all zeros) in every row
+    # w = 1: one of three dimensions at 1.5 → mean 0.5 → 50; all three → 150
+    assert grid[0, 1, 0, 0, 0, 0] == grid[1, 1, 1, 0, 0, 0] == 50
+    assert grid[2, 1, 0, 0, 0, 0] == 150
+    predictions = {"shape": np.array([[["star"] * 2] * 2] * 3, dtype=object)}
+    records = grid_records(predictions, {"shape": "star"}, list(sets), (0.0, 1.0))
+    measures = control_measures(records, ("shape",), sizes={n: len(i) for n, i in sets.items()})
+    assert measures["group"].tolist() == ["TextD"] * 2 + ["random_TextD"] * 2 + ["all"] * 2
+    assert measures["n_dimensions"].tolist() == [1, 1, 1, 1, 3, 3]
+    with pytest.raises(ValueError, match="no dimension sets"):
+        set_grid(generate, np.zeros(3), np.ones(3), {}, seeds=(0,))
 
 
 # ---------------------------------------------------------------- decoder
@@ -218,14 +290,14 @@ def separable_images(n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarra
 
 def test_classifier_learns_separable_task(tmp_path):
     images, labels = separable_images(160, seed=0)
-    model = train_attribute_classifier(images, labels, seed=0, epochs=4, batch_size=32,
-                                       image_size=16, width=8)
+    model = train_image_expert(images, labels, seed=0, epochs=4, batch_size=32, image_size=16,
+                               width=8)
     test_images, test_labels = separable_images(60, seed=1)
     predictions = predict(model, test_images)
     scores = accuracy(predictions, test_labels)
     assert scores["side"] >= 0.95 and scores["hue"] >= 0.95
-    save_classifier(tmp_path / "judge.pt", model, {"epochs": 4})
-    loaded, facts = load_classifier(tmp_path / "judge.pt")
+    save_expert(tmp_path / "judge.pt", model, {"epochs": 4})
+    loaded, facts = load_expert(tmp_path / "judge.pt")
     assert facts["epochs"] == 4 and loaded.classes == model.classes
     assert all(np.array_equal(predict(loaded, test_images)[h], predictions[h]) for h in labels)
 
@@ -275,7 +347,7 @@ def test_decoder_grid_end_to_end(tiny_decoder):
     assert grid.shape == (3, 2, 1, 16, 16, 3)
     assert np.array_equal(grid[0, 0], grid[2, 0])  # w = 0 is the prompt in every row
     images, labels = separable_images(32, seed=2)
-    judge = train_attribute_classifier(images, labels, seed=0, epochs=1, image_size=16, width=8)
+    judge = train_image_expert(images, labels, seed=0, epochs=1, image_size=16, width=8)
     predictions = classify_grid(judge, grid)
     assert predictions["side"].shape == (3, 2, 1)
 
@@ -395,8 +467,8 @@ def test_unclip_control_study_with_a_tiny_pipeline_and_encoder(tmp_path):
     references = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
     groups = np.array(["TextD"] * 6 + ["CrossD"] * 4 + ["ImgD"] * 6)
     measures, grids = unclip_control_study(pipeline, encoder, "draw an animal", references,
-                                           groups, seeds=(0,), steps=2, guidance=3.0,
-                                           weights=(0.0, 0.7))
+                                           group_sets(groups), seeds=(0,), steps=2,
+                                           guidance=3.0, weights=(0.0, 0.7))
     assert [grid.shape for grid in grids] == [(3, 2, 1, 16, 16, 3)] * 2
     assert len(measures) == 2 * 3 * 2 and set(measures["reference_id"]) == {0, 1}
     assert measures[["cos_reference", "cos_prompt"]].abs().le(1 + 1e-6).all().all()

@@ -413,9 +413,10 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         return sorted({t.split("/")[1] for t in targets if t.startswith("toyclip/")})
 
     mono_jobs = [
-        # every model is scored through toyclip's image tower (the image embedder h)
+        # toyclip's models are rescored; DeCLIP's are not: the image h is the toyworld image
+        # expert, which no encoder trains
         *[("monosemanticity_scores", tuple(zip(("encoder", "method"), t.split("/"))))
-          for t in sorted(set(mono["models"].values()))],
+          for t in sorted(set(mono["models"].values())) if t.startswith("toyclip/")],
         *[("monosemanticity_over_training", (("encoder", "toyclip"), ("method", m)))
           for m in toyclip_methods(mono["training_curves"])],
         *[("feature_gallery", (("encoder", "toyclip"), ("method", m)))
@@ -426,7 +427,8 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         ("attribute_study", ()),
         ("adversarial_study", ()),
         ("train_image_decoder", (("encoder", "toyclip"),)),
-        # train_attribute_judge is not here: the judge learns from rendered scenes, not toyclip
+        # train_image_expert and embed_h (image) are not here: the expert learns from rendered
+        # scenes, not toyclip, and it is the image h
         ("text_to_image_control", ()),
     ]
     intervention_jobs = [
@@ -493,9 +495,8 @@ def test_changing_toyclip_epochs_reruns_exactly_its_dependents(smoke_run):
         "report": 1,
         "all": 1,
     }, describe(process)
-    assert mono["image_embedder"] == {"kind": "encoder", "encoder": "toyclip"}
-    assert not any("toydeclip" in job["wildcards"].values() for job in jobs
-                   if job["rule"] != "monosemanticity_scores")
+    assert mono["image_embedder"] == {"kind": "toyworld_expert"}
+    assert not any("toydeclip" in job["wildcards"].values() for job in jobs)
 
     train = next(job for job in jobs if job["rule"] == "train_toy_encoder")
     assert train["reason"].startswith("Params have changed since last execution"), train
@@ -539,7 +540,7 @@ def test_case_studies_target_plans_only_what_the_case_studies_need(tmp_path_fact
     assert sorted(job["rule"] for job in jobs) == sorted([
         "toyworld_data", "train_toy_encoder", "extract_embeddings",
         "train_dictionary", "train_dictionary", "latent_features", "latent_features",
-        "attribute_study", "adversarial_study", "train_image_decoder", "train_attribute_judge",
+        "attribute_study", "adversarial_study", "train_image_decoder", "train_image_expert",
         "text_to_image_control", "case_studies"]), describe(process)
     # one encoder (the case studies' toyclip) and its raw dimensions and Multimodal SAE only
     assert {job["wildcards"].get("encoder") for job in jobs} == {None, "toyclip"}

@@ -51,7 +51,7 @@ def reference_errors(config: Mapping) -> list[str]:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
     return (errors + dictionary_reference_errors(config, datasets) + split_errors(config)
-            + text_to_image_errors(config))
+            + text_to_image_errors(config) + image_expert_errors(config))
 
 
 def dataset_errors(config: Mapping) -> list[str]:
@@ -319,3 +319,33 @@ def text_to_image_errors(config: Mapping) -> list[str]:
                       "needs 'unclip' (the Stable unCLIP pipeline); the toy decoder and judge "
                       "read toyworld scenes only")
     return errors
+
+
+def image_expert_users(config: Mapping) -> list[str]:
+    """The config keys that need the toyworld image expert: the image h of kind toyworld_expert
+    and case study 3's toy decoder path (its judge)."""
+    users = []
+    image = config.get("monosemanticity", {}).get("image_embedder", {})
+    if image.get("kind") == "toyworld_expert":
+        users.append("monosemanticity.image_embedder")
+    block = config.get("case_studies", {}).get("text_to_image")
+    if block and "unclip" not in block:
+        users.append("case_studies.text_to_image")
+    return users
+
+
+def image_expert_errors(config: Mapping) -> list[str]:
+    """The toyworld image expert must be configured where it is used, on a toyworld dataset."""
+    users = image_expert_users(config)
+    block = config.get("image_expert")
+    if users and not block:
+        message = (f"config error at '{users[0]}': it needs the toyworld image expert; add an "
+                   "'image_expert' block (dataset, pairs, epochs, width, image_size, "
+                   "test_pairs, gates)")
+        return [message]
+    if block and config["datasets"].get(block["dataset"], {}).get("kind") != "toyworld":
+        toyworld = sorted(n for n, d in config["datasets"].items() if d["kind"] == "toyworld")
+        message = (f"config error at 'image_expert.dataset': {block['dataset']!r} is not a "
+                   f"toyworld dataset; choose one of {toyworld}")
+        return [message]
+    return []

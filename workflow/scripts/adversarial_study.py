@@ -1,4 +1,5 @@
-"""Rule adversarial_study: paper A case study 2 (table 3) with the encoder as its own victim."""
+"""Rule adversarial_study: paper A case study 2 (table 3); the victim is the encoder's own
+zero-shot judge (``victim: {kind: encoder}``) or LLaVA with a refusal judge (``kind: llava``)."""
 
 import dataclasses
 
@@ -7,6 +8,7 @@ from crossmodal.case_studies.adversarial import (
     AdversarialSettings,
     adversarial_study,
     adversarial_table,
+    build_victim,
     encoder_image_size,
 )
 from crossmodal.case_studies.attack_cases import FRIENDLY_TEXT, toyworld_cases, typographic_cases
@@ -37,18 +39,22 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     encoder.to(runtime.device())
-    groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
-    cases = attack_cases(settings, snakemake.input.pairs, encoder_image_size(encoder),
-                         snakemake.params.toyworld)
     knobs = AdversarialSettings(runs=settings["runs"], seed=seed,
                                 attack_steps=settings["attack_steps"],
                                 defence_steps=settings["defence_steps"],
                                 epsilon=settings["epsilon"], defence_epsilon=settings["epsilon"])
+    victim = build_victim(snakemake.params.victim, encoder, knobs, runtime.device())
+    groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
+    cases = attack_cases(settings, snakemake.input.pairs, encoder_image_size(encoder),
+                         snakemake.params.toyworld)
     print(dataclasses.asdict(knobs), f"{len(cases)} attack cases", file=runtime.log_stream())
-    frame = adversarial_study(encoder, groups, cases, knobs, progress_file=runtime.log_stream())
+    print(victim.describe(), file=runtime.log_stream())
+    frame = adversarial_study(encoder, groups, cases, knobs, victim=victim,
+                              progress_file=runtime.log_stream())
     write_table(frame, snakemake.output.runs)
-    write_table(adversarial_table(frame).reset_index(), snakemake.output.table,
-                snakemake.output.markdown)
+    table = adversarial_table(frame).reset_index()
+    table["victim"] = (snakemake.params.victim or {}).get("kind", "encoder")
+    write_table(table, snakemake.output.table, snakemake.output.markdown)
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

@@ -66,8 +66,7 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     model, _ = load_dictionary(snakemake.input.model)
     model.to(runtime.device())
-    features = read_frame(snakemake.input.features, ["mds_group", "energy"])
-    groups, energy = features["mds_group"].to_numpy(), features["energy"].to_numpy()
+    groups = read_frame(snakemake.input.features, ["mds_group"])["mds_group"].to_numpy()
     embeddings = read_embeddings(snakemake.input.embeddings)
     labels = snakemake.input.get("labels")  # real data: the image classifier's labels
     if labels:
@@ -76,10 +75,12 @@ def main(snakemake):
     evaluated = embeddings.split(settings["split"])
     data = {m: modality_data(model, train, evaluated, m, settings) for m in ("image", "text")}
     classes = settings["classes"]
-    study = attribute_study(model, data, groups, energy, classes, settings["seeds"])
+    study = attribute_study(model, data, groups, classes, settings["seeds"])
     drops = accuracy_drops(study)
     second = table2(drops, classes, settings.get("paper_classes"))
-    write_table(table1(drops), snakemake.output.table1, snakemake.output.table1_md)
+    first = table1(drops)
+    print(first.to_string(), file=runtime.log_stream())
+    write_table(first, snakemake.output.table1, snakemake.output.table1_md)
     write_table(second, snakemake.output.table2, snakemake.output.table2_md)
     cues = snakemake.params.cues
     verdict = asymmetry_verdict(second, cues, settings.get("paper_classes"))

@@ -1,4 +1,5 @@
-"""Rule embed_h: one split's captions or images embedded by paper A's h (appendix A.3)."""
+"""Rule embed_h: one split's captions or images embedded by paper A's h (appendix A.3); on
+toyworld the images' h is the toyworld image expert (its checkpoint is then an input)."""
 
 import pyarrow as pa
 
@@ -18,7 +19,7 @@ def main(snakemake):
         embedder = load_text_embedder(spec, runtime.device())
         vectors = embedder.embed(list(pairs["caption"]))
     else:
-        embedder = load_image_embedder(spec, runtime.device())
+        embedder = load_image_embedder(spec, runtime.device(), snakemake.input.get("expert"))
         vectors = embedder.embed(open_images(pairs))
     table = pa.table({"pair_id": pairs["pair_id"].to_numpy()})
     write_table(table.append_column("embedding", vectors_to_arrow(vectors)),

@@ -16,7 +16,7 @@ def main(snakemake):
     m = snakemake.params.m
     scores = {label: pd.read_parquet(path)
               for label, path in zip(snakemake.params.labels, snakemake.input.scores, strict=True)}
-    fourth, fifth = table4(scores, m), table5(scores, m)
+    fourth, fifth = table4(scores, m), table5(scores)
     write_table(fourth, snakemake.output.table4, snakemake.output.table4_md)
     write_table(fifth, snakemake.output.table5, snakemake.output.table5_md)
     plot_mono_by_model(fourth, snakemake.output.models)

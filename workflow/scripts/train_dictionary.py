@@ -45,9 +45,23 @@ def main(snakemake):
         save_dictionary(checkpoints / "last_good.pt", model, spec, extra)
         raise ValueError(f"{snakemake.output.model}: {error}; the last good weights are in "
                          f"{checkpoints / 'last_good.pt'}") from None
+    print(stopping_summary(log, settings), file=runtime.log_stream())
     write_frame(log, snakemake.output.log_table, {"encoder": extra["encoder"],
                                                   "method": extra["method"]})
     save_dictionary(snakemake.output.model, model, spec, extra)
+
+
+def stopping_summary(log: pd.DataFrame, settings) -> str:
+    """One line: how many steps and epochs ran and, with the stopping rule, where it fired."""
+    if log.empty:
+        return "nothing to train"
+    ran = f"trained {len(log)} steps ({log['epoch'].max() + 1} of {settings.epochs} epochs)"
+    if not settings.stop_when_active_stable:
+        return ran
+    fired = log.loc[log["rule_fired"], "step"]
+    where = (f"the stopping rule fired at step {fired.iloc[0]}" if len(fired)
+             else "the stopping rule did not fire (epoch limit)")
+    return f"{ran}; {where}; learning rate annealed to {log['lr'].iloc[-1]:.2g}"
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

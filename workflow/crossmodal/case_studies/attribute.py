@@ -11,10 +11,15 @@ ways:
   sample; a representation gets the class of the more cosine-similar reference;
 * a logistic probe fitted on unmodified training reconstructions.
 
-Removal sets (appendix A.4.1): n = min(|ImgD|, |TextD|) latents of each group — the n of highest
-energy, so both groups lose the same count — and n random live latents per seed. The accuracy
-change is reported as the drop in percentage points, acc(no removal) − acc(removal), as the
-paper's tables 1–2 print it.
+Removal sets are per input (appendix A.4.1: "There are different number of ImgD and TextD for a
+given representation of input sample … we remove the minimal number between ImgD and TextD, and
+remove the same number of random selected features"): row i of Z removes
+n_i = min(#active ImgD latents of row i, #active TextD latents of row i), active meaning z > 0 —
+its n_i strongest active ImgD latents, its n_i strongest active TextD latents (the paper does not
+say which; we take the largest activations), or n_i of its active latents of any group drawn at
+random per seed (``removal_masks``). The accuracy change is reported as
+the drop in percentage points, acc(no removal) − acc(removal), as the paper's tables 1–2 print
+it, beside the mean n_i removed.
 """
 
 from __future__ import annotations
@@ -29,29 +34,67 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from crossmodal.dictionaries.base import Dictionary
-from crossmodal.monosemanticity.modality_check import random_latents, zero_latents
+from crossmodal.monosemanticity.modality_check import zero_latents
 
 GROUPS = ("ImgD", "TextD")
 
 
-def removal_sets(groups: np.ndarray, energy: np.ndarray, seeds: Sequence[int]
-                 ) -> dict[str, list[np.ndarray]]:
-    """``{"ImgD": [idx], "TextD": [idx], "Random": [idx per seed]}``, each of size
-    n = min(|ImgD|, |TextD|): the n highest-energy latents of each group, n random live ones."""
-    count = min(int(np.sum(groups == g)) for g in GROUPS)
-    sets = {}
-    for group in GROUPS:
-        members = np.flatnonzero(groups == group)
-        sets[group] = [np.sort(members[np.argsort(-energy[members], kind="stable")[:count]])]
-    sets["Random"] = [random_latents(groups, count, seed) for seed in seeds]
-    return sets
+def removal_counts(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """n (N,) for codes Z (N, K) and MDS groups (K,): n_i = min(Σ_k [z_ik > 0, g_k = ImgD],
+    Σ_k [z_ik > 0, g_k = TextD]) — the per-input count that every removal of row i zeroes."""
+    active = codes > 0
+    return np.minimum(*(np.sum(active & (groups == g), axis=1) for g in GROUPS))
+
+
+def _first_per_row(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(N, K) mask of the counts[i] smallest keys of each row i of keys (N, K) (ties: lower
+    column first) — a masked argsort, vectorised over rows."""
+    order = np.argsort(keys, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(keys.shape[1])[None, :], axis=1)
+    return ranks < counts[:, None]
+
+
+def strongest_in_group(codes: np.ndarray, groups: np.ndarray, group: str, counts: np.ndarray
+                       ) -> np.ndarray:
+    """(N, K) mask: in each row i of Z (N, K), its counts[i] largest active (z > 0) latents of
+    ``group``; counts[i] must not exceed the row's active latents of the group."""
+    eligible = (codes > 0) & (groups == group)[None, :]
+    return _first_per_row(np.where(eligible, -codes, np.inf), counts) & eligible
+
+
+def random_active(codes: np.ndarray, counts: np.ndarray, seed: int) -> np.ndarray:
+    """(N, K) mask: in each row i of Z (N, K), counts[i] of its active (z > 0) latents of any
+    group drawn uniformly without replacement — random keys u ~ U(0, 1) from
+    ``default_rng(seed)``, the counts[i] smallest among the active columns."""
+    active = codes > 0
+    keys = np.random.default_rng(seed).random(codes.shape)
+    return _first_per_row(np.where(active, keys, np.inf), counts) & active
+
+
+def removal_masks(codes: np.ndarray, groups: np.ndarray, seeds: Sequence[int]
+                  ) -> dict[str, list[np.ndarray]]:
+    """``{"ImgD": [mask], "TextD": [mask], "Random": [mask per seed]}``, each (N, K) bool with
+    n_i = ``removal_counts`` latents set in row i: the n_i strongest active ImgD, the n_i strongest
+    active TextD, n_i random active latents. Random draws among the row's active latents of every
+    group: paper A's "random selected features" of the given representation — zeroing an inactive
+    latent changes nothing, so a draw among all K latents would remove almost nothing."""
+    counts = removal_counts(codes, groups)
+    masks = {g: [strongest_in_group(codes, groups, g, counts)] for g in GROUPS}
+    masks["Random"] = [random_active(codes, counts, seed) for seed in seeds]
+    return masks
 
 
 @torch.no_grad()
-def decode_without(model: Dictionary, codes: np.ndarray, latents: np.ndarray) -> np.ndarray:
-    """decode(Z with ``latents`` zeroed) (N, d) for codes Z (N, K)."""
-    masked = torch.as_tensor(zero_latents(codes, latents), device=model.device)
-    return model.decode(masked).cpu().numpy()
+def decode_without(model: Dictionary, codes: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """decode(Z') (N, d) for codes Z (N, K), Z' = Z with ``removed`` zeroed: latent indices
+    (the same columns in every row) or an (N, K) bool mask (per row)."""
+    removed = np.asarray(removed)
+    if removed.ndim == 2:
+        masked = np.where(removed, 0, codes).astype(codes.dtype)
+    else:
+        masked = zero_latents(codes, removed)
+    return model.decode(torch.as_tensor(masked, device=model.device)).cpu().numpy()
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -89,35 +132,45 @@ def _classifiers(data: ModalityData, classes: Sequence[str], seed: int):
             "probe": lambda x: probe.predict(_unit(x))}
 
 
+def _modality_rows(model: Dictionary, modality: str, part: ModalityData, groups: np.ndarray,
+                   classes: Sequence[str], seeds: Sequence[int]) -> list[dict]:
+    """The study's rows for one input modality: every removal mask × classifier × class."""
+    classifiers = _classifiers(part, classes, seeds[0])
+    masks = {"None": [np.zeros(part.codes.shape, dtype=bool)],
+             **removal_masks(part.codes, groups, seeds)}
+    rows = []
+    for removal, removal_list in masks.items():
+        for seed, removed in zip(seeds, removal_list):
+            decoded = decode_without(model, part.codes, removed)
+            n_removed = removed.sum(1)
+            for name, classify in classifiers.items():
+                correct = classify(decoded) == part.labels
+                for label in ("all", *classes):
+                    chosen = slice(None) if label == "all" else part.labels == label
+                    rows.append({"modality": modality, "removal": removal, "seed": seed,
+                                 "classifier": name, "class": label,
+                                 "accuracy": float(np.mean(correct[chosen])),
+                                 "n_removed": float(np.mean(n_removed[chosen]))})
+    return rows
+
+
 def attribute_study(model: Dictionary, data: Mapping[str, ModalityData], groups: np.ndarray,
-                    energy: np.ndarray, classes: Sequence[str], seeds: Sequence[int]
-                    ) -> pd.DataFrame:
-    """Long frame (modality, removal, seed, classifier, class, accuracy, n): per input modality
-    (``data`` keys "image", "text"), per removal (None, ImgD, TextD, Random × seeds), per
-    classifier, the accuracy over all rows (class "all") and within each class."""
-    sets = {"None": [np.array([], dtype=np.int64)], **removal_sets(groups, energy, seeds)}
+                    classes: Sequence[str], seeds: Sequence[int]) -> pd.DataFrame:
+    """Long frame (modality, removal, seed, classifier, class, accuracy, n_removed): per input
+    modality (``data`` keys "image", "text"), per removal (None, ImgD, TextD, Random × seeds;
+    ``removal_masks`` of that modality's codes), per classifier, the accuracy over all rows
+    (class "all") and within each class, and the mean latents zeroed per row over those rows."""
     rows = []
     for modality, part in data.items():
-        classifiers = _classifiers(part, classes, seeds[0])
-        for removal, latent_sets in sets.items():
-            for seed, latents in zip(seeds, latent_sets):
-                decoded = decode_without(model, part.codes, latents)
-                for name, classify in classifiers.items():
-                    correct = classify(decoded) == part.labels
-                    for label in ("all", *classes):
-                        chosen = slice(None) if label == "all" else part.labels == label
-                        rows.append({"modality": modality, "removal": removal, "seed": seed,
-                                     "classifier": name, "class": label,
-                                     "accuracy": float(np.mean(correct[chosen])),
-                                     "latents": len(latents)})
+        rows += _modality_rows(model, modality, part, groups, classes, seeds)
     return pd.DataFrame(rows)
 
 
 def accuracy_drops(study: pd.DataFrame) -> pd.DataFrame:
-    """Mean accuracy over seeds per (modality, removal, classifier, class) and its drop in
-    percentage points from no removal."""
+    """Mean accuracy and mean n removed over seeds per (modality, removal, classifier, class) and
+    the accuracy drop in percentage points from no removal."""
     mean = (study.groupby(["modality", "classifier", "class", "removal"], sort=False)
-            ["accuracy"].mean().reset_index())
+            [["accuracy", "n_removed"]].mean().reset_index())
     baseline = mean[mean["removal"] == "None"].set_index(["modality", "classifier", "class"])
     key = mean.set_index(["modality", "classifier", "class"]).index
     mean["drop_pp"] = 100 * (baseline.loc[key, "accuracy"].to_numpy() - mean["accuracy"])
@@ -132,13 +185,15 @@ TABLE2_PAPER = {"female": {"ImgD": 17.65, "TextD": 7.27}, "male": {"ImgD": 5.64,
 
 
 def table1(drops: pd.DataFrame) -> pd.DataFrame:
-    """Paper A table 1: drop (pp) per input modality × removed group, per classifier."""
+    """Paper A table 1: drop (pp) per input modality × removed group, per classifier, and the
+    mean n_i zeroed per input (the same n_i for ImgD, TextD and Random)."""
     rows = []
     for (classifier, modality), part in drops[drops["class"] == "all"].groupby(
             ["classifier", "modality"], sort=False):
         by_removal = part.set_index("removal")["drop_pp"]
         row = {"classifier": classifier, "input": modality}
         row.update({f"w/o {g}": by_removal[g] for g in ("ImgD", "TextD", "Random")})
+        row["mean n removed"] = part.set_index("removal").loc["ImgD", "n_removed"]
         row.update({f"w/o {g} (paper)": TABLE1_PAPER[modality][g]
                     for g in ("ImgD", "TextD", "Random")})
         rows.append(row)
@@ -148,15 +203,21 @@ def table1(drops: pd.DataFrame) -> pd.DataFrame:
 def table2(drops: pd.DataFrame, classes: Sequence[str],
            paper_classes: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Paper A table 2: per class, the drop (pp) from removing ImgD from images and TextD from
-    texts, per classifier; ``paper_classes`` maps our class → the paper's (female / male)."""
-    indexed = drops.set_index(["classifier", "modality", "class", "removal"])["drop_pp"]
+    texts, per classifier, with the mean n_i zeroed per input of the class;
+    ``paper_classes`` maps our class → the paper's (female / male)."""
+    indexed = drops.set_index(["classifier", "modality", "class", "removal"])
+    drop, removed = indexed["drop_pp"], indexed["n_removed"]
     rows = []
     for classifier in dict.fromkeys(drops["classifier"]):
         for label in classes:
             paper = TABLE2_PAPER.get((paper_classes or {}).get(label, ""), {})
             rows.append({"classifier": classifier, "class": label,
-                         "w/o ImgD (image input)": indexed[classifier, "image", label, "ImgD"],
-                         "w/o TextD (text input)": indexed[classifier, "text", label, "TextD"],
+                         "w/o ImgD (image input)": drop[classifier, "image", label, "ImgD"],
+                         "w/o TextD (text input)": drop[classifier, "text", label, "TextD"],
+                         "mean n removed (image input)":
+                             removed[classifier, "image", label, "ImgD"],
+                         "mean n removed (text input)":
+                             removed[classifier, "text", label, "TextD"],
                          "paper class": (paper_classes or {}).get(label, ""),
                          "w/o ImgD (paper)": paper.get("ImgD", np.nan),
                          "w/o TextD (paper)": paper.get("TextD", np.nan)})

@@ -50,9 +50,8 @@ import torch.nn.functional as F
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 from tqdm.auto import tqdm
 
-from crossmodal.atomic import atomic_path
 from crossmodal.case_studies.coarse_image import CoarseImageGenerator, coarse_regression_loss
-from crossmodal.store import ArtifactError
+from crossmodal.torch_state import load_state, save_state
 
 
 @dataclass(frozen=True)
@@ -481,18 +480,13 @@ def sample(model: EmbeddingDecoder, embeddings, seed: int | Sequence[int] = 0, s
 
 def save_decoder(path: str | Path, model: EmbeddingDecoder, extra: dict | None = None) -> None:
     """Write settings, embedding dimension, weights and ``extra`` facts atomically."""
-    state = {"settings": asdict(model.settings), "embedding_dim": model.embedding_dim,
-             "state_dict": model.state_dict(), **(extra or {})}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_state(path, {"settings": asdict(model.settings), "embedding_dim": model.embedding_dim,
+                      "state_dict": model.state_dict(), **(extra or {})})
 
 
 def load_decoder(path: str | Path) -> tuple[EmbeddingDecoder, dict]:
     """The decoder saved at ``path`` (eval mode) and the checkpoint's other facts."""
-    path = Path(path)
-    if not path.exists():
-        raise ArtifactError(f"{path}: decoder not found; run `snakemake {path}`")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = load_state(path, "decoder")
     model = EmbeddingDecoder(state["embedding_dim"], settings_from_dict(state["settings"]))
     model.load_state_dict(state["state_dict"])
     facts = {k: v for k, v in state.items() if k not in ("state_dict",)}

@@ -8,17 +8,22 @@ the reference; this module is parameterised by the weight on the reference, w:
     T'[I] = (1 − w)·T[I] + w·R[I],   T'[k] = T[k] for k ∉ I,
 
 so w = 0 is the prompt alone and w = 1 replaces the group by the reference. I is one of the MDS
-groups TextD, CrossD, ImgD of the encoder's latents; each (group, w) cell is decoded with the same
-noise seeds, so differences along a row are caused by the embedding alone. On toyworld the
-decoder is :mod:`crossmodal.case_studies.decoder` and the effect is *measured*: an attribute
-classifier reads shape, colour and background texture off every generated image and
-:func:`control_measures` reports how often each matches the reference image. The real run feeds
+groups TextD, CrossD, ImgD of the encoder's latents (an empty group is skipped with a logged
+line); each (group, w) cell is decoded with the same noise seeds, so differences along a row are
+caused by the embedding alone. Two controls tell a group's effect from its size
+(:func:`control_sets`): ``random_<group>``, |group| dimensions drawn uniformly without
+replacement from all d by a generator seeded (seed, |group|) — so groups of equal size share one
+random set — and ``all``, every dimension (T' = (1 − w)·T + w·R). On toyworld the decoder is
+:mod:`crossmodal.case_studies.decoder` and the effect is *measured*: the toyworld image expert
+(:mod:`crossmodal.image_expert`) reads shape, colour and background texture off every generated
+image and :func:`control_measures` reports how often each matches the reference image. The real run feeds
 T' to diffusers' Stable unCLIP as ``image_embeds`` (:func:`unclip_generate`) and measures how
 far the generated images' own embeddings move toward the reference (:func:`embedding_follow`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -28,15 +33,19 @@ import torch
 from PIL import Image
 
 from crossmodal.case_studies.decoder import EmbeddingDecoder, sample
-from crossmodal.case_studies.shape_classifier import AttributeClassifier, predict
 from crossmodal.encoders.base import MissingWeightsError
 from crossmodal.encoders.transformers_backend import PRECISIONS
+from crossmodal.image_expert import ImageExpert, predict
 from crossmodal.report.plotting import plt, save_figure
+
+logger = logging.getLogger(__name__)
 
 GROUP_ORDER: tuple[str, ...] = ("TextD", "CrossD", "ImgD")
 DEFAULT_WEIGHTS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(8))  # 0.0 … 0.7
 ATTRIBUTES: tuple[str, ...] = ("shape", "colour", "texture")
 WEIGHT_LABEL = "w (weight on the reference)"
+ALL_DIMENSIONS = "all"
+RANDOM_PREFIX = "random_"
 
 # generate(embeddings (B, d), seeds (B,)) -> uint8 images (B, H, W, 3)
 Generator = Callable[[np.ndarray, Sequence[int]], np.ndarray]
@@ -62,6 +71,50 @@ def interpolate_on_group(prompt_embedding: np.ndarray, reference_embedding: np.n
     return mixed.astype(dtype)
 
 
+def group_sets(groups: np.ndarray, group_names: Sequence[str] = GROUP_ORDER
+               ) -> dict[str, np.ndarray]:
+    """{name: sorted (|I|,) dimension indices} of each named MDS group in ``groups`` (the (d,)
+    "ImgD"/"TextD"/"CrossD"/"dead" labels); an empty group is skipped with a logged line."""
+    sets = {}
+    for name in group_names:
+        indices = np.flatnonzero(group_mask(groups, name))
+        if len(indices) == 0:
+            logger.warning("text-to-image control: group %s has no dimensions; skipped", name)
+            continue
+        sets[name] = indices
+    return sets
+
+
+def random_matched_set(n_dimensions: int, size: int, seed: int) -> np.ndarray:
+    """Sorted (size,) indices drawn uniformly without replacement from range(n_dimensions) by
+    ``np.random.default_rng([seed, size])``: the same (seed, size) gives the same set."""
+    if not 0 <= size <= n_dimensions:
+        raise ValueError(f"random_matched_set: size {size} outside [0, {n_dimensions}]")
+    rng = np.random.default_rng([int(seed), int(size)])
+    return np.sort(rng.choice(n_dimensions, size=size, replace=False))
+
+
+def control_sets(groups: np.ndarray, group_names: Sequence[str], seed: int
+                 ) -> dict[str, np.ndarray]:
+    """The controls of the non-empty named groups: ``random_<group>`` (a
+    :func:`random_matched_set` of |group| of the d dimensions) per group, then ``all`` (every
+    dimension, indices 0 … d − 1)."""
+    sets = {f"{RANDOM_PREFIX}{name}": random_matched_set(len(groups), len(indices), seed)
+            for name, indices in group_sets(groups, group_names).items()}
+    sets[ALL_DIMENSIONS] = np.arange(len(groups))
+    return sets
+
+
+def set_embeddings(prompt_embedding: np.ndarray, reference_embedding: np.ndarray,
+                   sets: Mapping[str, np.ndarray], weights: Sequence[float] = DEFAULT_WEIGHTS
+                   ) -> np.ndarray:
+    """(R, W, d): :func:`interpolate_on_group` for every dimension set (rows, index arrays or
+    (d,) masks, in ``sets``' order) and weight (columns)."""
+    return np.stack([np.stack([interpolate_on_group(prompt_embedding, reference_embedding,
+                                                    latents, w) for w in weights])
+                     for latents in sets.values()])
+
+
 def control_embeddings(prompt_embedding: np.ndarray, reference_embedding: np.ndarray,
                        groups: np.ndarray, group_names: Sequence[str] = GROUP_ORDER,
                        weights: Sequence[float] = DEFAULT_WEIGHTS) -> np.ndarray:
@@ -70,9 +123,8 @@ def control_embeddings(prompt_embedding: np.ndarray, reference_embedding: np.nda
     if len(groups) != len(prompt_embedding):
         raise ValueError(f"control_embeddings: {len(groups)} group labels for embeddings of "
                          f"dimension {len(prompt_embedding)}")
-    return np.stack([np.stack([interpolate_on_group(prompt_embedding, reference_embedding,
-                                                    group_mask(groups, name), w)
-                               for w in weights]) for name in group_names])
+    return set_embeddings(prompt_embedding, reference_embedding,
+                          {name: group_mask(groups, name) for name in group_names}, weights)
 
 
 def decoder_generator(model: EmbeddingDecoder, steps: int = 25, guidance: float = 3.0,
@@ -93,17 +145,36 @@ def control_grid(generate: Generator, prompt_embedding: np.ndarray,
     per noise seed in ``seeds`` — the same seeds in every cell."""
     embeddings = control_embeddings(prompt_embedding, reference_embedding, groups, group_names,
                                     weights)
+    return decode_embedding_grid(generate, embeddings, seeds)
+
+
+def set_grid(generate: Generator, prompt_embedding: np.ndarray, reference_embedding: np.ndarray,
+             sets: Mapping[str, np.ndarray], weights: Sequence[float] = DEFAULT_WEIGHTS,
+             seeds: Sequence[int] = (0,)) -> np.ndarray:
+    """Images (R, W, S, H, W', 3): :func:`control_grid` over named dimension sets (rows)."""
+    if not sets:
+        raise ValueError("set_grid: no dimension sets to interpolate on")
+    embeddings = set_embeddings(prompt_embedding, reference_embedding, sets, weights)
+    return decode_embedding_grid(generate, embeddings, seeds)
+
+
+def decode_embedding_grid(generate: Generator, embeddings: np.ndarray, seeds: Sequence[int]
+                          ) -> np.ndarray:
+    """Images (R, W, S, H, W', 3) of embeddings (R, W, d), each decoded once per seed."""
     n_groups, n_weights, dim = embeddings.shape
     repeated = np.repeat(embeddings.reshape(-1, dim), len(seeds), axis=0)
     images = generate(repeated, [int(s) for s in seeds] * (n_groups * n_weights))
     return images.reshape(n_groups, n_weights, len(seeds), *images.shape[1:])
 
 
-def classify_grid(classifier: AttributeClassifier, grid: np.ndarray) -> dict[str, np.ndarray]:
-    """Classifier predictions per head for a grid (G, W, S, H, W', 3) → {head: (G, W, S)}."""
+def classify_grid(classifier: ImageExpert, grid: np.ndarray,
+                  heads: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Expert predictions for a grid (G, W, S, H, W', 3) → {head: (G, W, S)}, for ``heads``
+    (default: every head of the expert)."""
     flat = grid.reshape(-1, *grid.shape[3:])
-    return {head: values.reshape(grid.shape[:3])
-            for head, values in predict(classifier, flat).items()}
+    predictions = predict(classifier, flat)
+    return {head: predictions[head].reshape(grid.shape[:3])
+            for head in (classifier.classes if heads is None else heads)}
 
 
 def grid_records(predictions: Mapping[str, np.ndarray], reference: Mapping[str, str],
@@ -126,10 +197,11 @@ def grid_records(predictions: Mapping[str, np.ndarray], reference: Mapping[str, 
     return frame
 
 
-def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES
-                     ) -> pd.DataFrame:
+def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES,
+                     sizes: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Per (group, w): share_<a>_match = mean over images of [predicted_a == reference_a] for each
-    attribute a, share_<a>_prompt_match likewise against prompt_a when present, and n_images."""
+    attribute a, share_<a>_prompt_match likewise against prompt_a when present, and n_images;
+    with ``sizes`` ({group: number of dimensions interpolated}) also n_dimensions."""
     frame = records.copy()
     columns = []
     for attribute in attributes:
@@ -143,7 +215,10 @@ def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUT
     grouped = frame.groupby(["group", "w"], sort=False)
     measures = grouped[columns].mean().astype(float)
     measures["n_images"] = grouped.size()
-    return measures.reset_index()
+    measures = measures.reset_index()
+    if sizes is not None:
+        measures["n_dimensions"] = measures["group"].map(sizes).astype(int)
+    return measures
 
 
 def plot_control_grid(images: np.ndarray, path: str | Path,
@@ -168,7 +243,7 @@ def plot_control_grid(images: np.ndarray, path: str | Path,
             axis.set_yticks([])
             if row == n_groups - 1:
                 axis.set_xlabel(f"{weights[column]:.1f}")
-        axes[row, offset].set_ylabel(group_names[row])
+        axes[row, offset].set_ylabel(group_names[row].replace("_", "\n", 1), fontsize="small")
         if offset:
             _show_reference(axes[row, 0], reference_image if row == 0 else None)
     figure.supxlabel(WEIGHT_LABEL)
@@ -207,15 +282,15 @@ def embedding_follow(generated: np.ndarray, prompt_embedding: np.ndarray,
 
 
 def unclip_control_study(pipeline, encoder, prompt: str, reference_images: Sequence,
-                         groups: np.ndarray, seeds: Sequence[int] = (0,), steps: int = 20,
-                         guidance: float = 10.0, noise_level: int = 0,
+                         sets: Mapping[str, np.ndarray], seeds: Sequence[int] = (0,),
+                         steps: int = 20, guidance: float = 10.0, noise_level: int = 0,
                          weights: Sequence[float] = DEFAULT_WEIGHTS
                          ) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Case study 3 on a real model: the prompt's text embedding T is pulled toward each
-    reference image's embedding R (PIL ``reference_images``) on each MDS group (``groups``, one
-    name per embedding dimension), decoded by Stable unCLIP, and every generated image is
-    embedded again by ``encoder``. Returns the :func:`embedding_follow` rows of all references
-    and one grid (G, W, S, H, W', 3) per reference."""
+    reference image's embedding R (PIL ``reference_images``) on each named dimension set
+    (``sets``: :func:`group_sets` or :func:`control_sets`), decoded by Stable unCLIP, and every
+    generated image is embedded again by ``encoder``. Returns the :func:`embedding_follow` rows
+    of all references and one grid (R, W, S, H, W', 3) per reference."""
     from crossmodal.extract import embed_images, embed_texts
 
     prompt_embedding = embed_texts(encoder, [prompt])[0]
@@ -223,12 +298,13 @@ def unclip_control_study(pipeline, encoder, prompt: str, reference_images: Seque
     measures, grids = [], []
     for index, image in enumerate(reference_images):
         reference = embed_images(encoder, [image])[0]
-        grid = control_grid(generate, prompt_embedding, reference, groups, weights=weights,
-                            seeds=seeds)
+        grid = set_grid(generate, prompt_embedding, reference, sets, weights=weights,
+                        seeds=seeds)
         flat = [Image.fromarray(cell) for cell in grid.reshape(-1, *grid.shape[3:])]
         generated = embed_images(encoder, flat).reshape(*grid.shape[:3], -1)
         measures.append(embedding_follow(generated, prompt_embedding, reference,
-                                         weights=weights, reference_id=index))
+                                         group_names=list(sets), weights=weights,
+                                         reference_id=index))
         grids.append(grid)
     return pd.concat(measures, ignore_index=True), grids
 

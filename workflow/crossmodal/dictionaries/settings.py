@@ -10,7 +10,8 @@ from crossmodal.dictionaries.beta import select_beta
 from crossmodal.dictionaries.trainer import DictionaryTraining
 
 TRAINING_KEYS = ("epochs", "batch_size", "lr", "grad_clip", "alignment", "stop_when_active_stable",
-                 "patience", "checkpoint_every")
+                 "patience", "tolerance", "window_steps", "warmup_steps", "decay_steps",
+                 "checkpoint_every")
 
 
 def resolve_beta(spec: Mapping, sweep: pd.DataFrame | None, tolerance: float = 0.05) -> float:

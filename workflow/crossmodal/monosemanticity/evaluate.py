@@ -1,10 +1,13 @@
 """Score every latent of a model (paper A eq. 5) from cached h-embeddings.
 
 For each modality: the model's codes of the split's embeddings (streamed in batches), the top-m
-activating rows per latent, m seeded random rows per latent, and EmbSim / WinRate of the
-h-embeddings of those rows (``scores.embsim_winrate``); Mono = (EmbSim + WinRate) / 2. Latents
-with fewer than m rows where they are positive are scored too but flagged (``active_image`` /
-``active_text`` count the rows), so tables can average over the latents that truly fire.
+activating rows per latent (by a(z) = |z|, seeded random tie-break; see ``scores``), m seeded
+random rows per latent, and EmbSim / WinRate of the h-embeddings of those rows
+(``scores.embsim_winrate``); Mono = (EmbSim + WinRate) / 2. ``active_image`` / ``active_text``
+count the rows with a(z) > 0. Averages run over the live latents (``live_latents``: active on at
+least one row of either modality), as paper A averages over all dimensions: a live latent
+silent, or active on fewer than m rows, in one modality is scored there on random-filled top
+sets and so counts near chance instead of being dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 import torch
 
 from crossmodal.dictionaries.base import Dictionary
+from crossmodal.modality.mds import activation
 from crossmodal.monosemanticity.scores import (
     embsim_winrate,
     mono,
@@ -51,10 +55,10 @@ def score_modality(model: Dictionary, embeddings: np.ndarray, h_embeddings: np.n
     """EmbSim, WinRate, Mono and the active-row count of every latent on one modality:
     ``embeddings`` (N, d) go through the model, ``h_embeddings`` (N, d') are the same rows
     embedded by h."""
+    seed = settings.seed + seed_offset
     top, active = top_activating(code_batches(model, embeddings, settings.batch_size),
-                                 settings.m)
-    random = random_samples(len(embeddings), model.n_latents, settings.m,
-                            settings.seed + seed_offset)
+                                 settings.m, seed)
+    random = random_samples(len(embeddings), model.n_latents, settings.m, seed)
     embsim, winrate = embsim_winrate(h_embeddings, top, random, settings.epsilon,
                                      settings.denominator)
     return pd.DataFrame({"embsim": embsim, "winrate": winrate, "mono": mono(embsim, winrate),
@@ -71,14 +75,24 @@ def score_latents(model: Dictionary, image: np.ndarray, text: np.ndarray,
     return pd.concat([pd.DataFrame({"latent": np.arange(model.n_latents)}), *frames], axis=1)
 
 
+def live_latents(scores: pd.DataFrame) -> pd.Series:
+    """(K,) bool: live = a(z) > 0 on at least one scored row of either modality
+    (``active_image + active_text > 0``); the others are dead and take no part in any mean."""
+    return (scores["active_image"] + scores["active_text"]) > 0
+
+
 def average_scores(scores: pd.DataFrame, m: int) -> dict[str, float]:
-    """Paper A table 4's averages per modality over the latents active on ≥ m rows of it."""
+    """Paper A table 4's averages per modality over all live latents: ``{metric}_{modality}``,
+    ``latents_{modality}`` (live latents scored, the same for both modalities) and
+    ``below_m_{modality}`` (those active on fewer than m rows there, whose top-m set is
+    filled by the seeded tie-break)."""
+    live = scores[live_latents(scores)]
     out = {}
     for name in MODALITIES:
-        live = scores[scores[f"active_{name}"] >= m]
         for metric in ("embsim", "winrate", "mono"):
             out[f"{metric}_{name}"] = float(live[f"{metric}_{name}"].mean())
         out[f"latents_{name}"] = len(live)
+        out[f"below_m_{name}"] = int((live[f"active_{name}"] < m).sum())
     return out
 
 
@@ -95,10 +109,10 @@ def align_rows(pair_ids, source_ids, vectors: np.ndarray, source: str) -> np.nda
 
 def top_rows(model: Dictionary, embeddings: np.ndarray, latents: np.ndarray, n: int,
              batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (s, n) and activations (s, n) of the n most activating rows of ``embeddings``
-    (N, d) for each of the s ``latents`` (highest first), streaming over batches."""
+    """Row indices (s, n) and codes z (s, n) of the n rows of ``embeddings`` (N, d) with the
+    largest activation a(z) = |z| for each of the s ``latents`` (largest first)."""
     columns = torch.as_tensor(np.asarray(latents, dtype=np.int64))
     values = torch.cat([codes[:, columns] for codes in code_batches(model, embeddings,
                                                                      batch_size)])
-    best = torch.topk(values, min(n, len(values)), dim=0)
-    return best.indices.T.numpy(), best.values.T.numpy()
+    best = torch.topk(activation(values), min(n, len(values)), dim=0).indices
+    return best.T.numpy(), values.gather(0, best).T.numpy()

@@ -10,6 +10,16 @@ similarities S₊ = Z₊Z₊ᵀ, S₋ = Z₋Z₋ᵀ (m, m). Over the m(m − 1) 
 * Mono = (EmbSim + WinRate) / 2 (footnote 4);
 * Visual Mono = mean Mono over ImgD − mean over TextD on images, Textual Mono the reverse on
   texts (§3.1.2).
+
+Top-m convention. A latent's top-m rows are ranked by its activation a(z) = |z|, the one
+definition in ``crossmodal.modality.mds.activation`` that MDS also uses (for non-negative
+dictionary codes a(z) = z; for the encoder's signed raw dimensions both signs count, as in MDS).
+Ties — above all the zeros of a latent active on fewer than m rows of a modality — are broken by
+a seeded pseudo-random order of the rows, different per latent (``tie_break_priority``), so such
+a latent's top set is its active rows filled up with random silent rows and it scores near
+chance (WinRate ≈ 1/2, EmbSim ≈ 0) in that modality instead of being dropped; a latent silent
+in a modality scores there on m random rows. The tables average over every live latent (active,
+a(z) > 0, on at least one row of either modality).
 """
 
 from __future__ import annotations
@@ -19,56 +29,84 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-ROW_BITS = 32
-ROW_MASK = (1 << ROW_BITS) - 1
+from crossmodal.modality.mds import activation
+
+PRIORITY_BITS = 32
+PRIORITY_MASK = (1 << PRIORITY_BITS) - 1
+HASH_MULTIPLIER = 0x45D9F3B  # odd and < 2³¹: x ↦ x · c mod 2³² is a bijection without overflow
+TIE_BREAK_STREAM = 1  # keeps the tie-break draws independent of ``random_samples``' draws
 DENOMINATORS = ("pair", "mean")
 OWN_AND_OTHER_GROUP = {"image": ("ImgD", "TextD"), "text": ("TextD", "ImgD")}
 
 
-def _ranking_keys(codes: torch.Tensor, first_row: int) -> torch.Tensor:
-    """(K, b) int64 keys of codes (b, K) whose order is (value descending, row ascending).
+def tie_break_salts(n_latents: int, seed: int) -> torch.Tensor:
+    """(K,) int64 seeded 32-bit salts, one per latent, for ``tie_break_priority``."""
+    rng = np.random.default_rng([seed, TIE_BREAK_STREAM])
+    return torch.as_tensor(rng.integers(0, 1 << PRIORITY_BITS, size=n_latents, dtype=np.int64))
 
-    key = ord(z) · 2³² + (2³² − 1 − row): ord maps the float32 bit pattern to an int32 that sorts
-    like the float (negative floats have their 31 low bits flipped), −0.0 counts as +0.0, and
-    among equal values the lower row gets the larger key. Keys are unique, so ``topk`` on them has
-    no ties to break arbitrarily. Codes are compared at float32 precision and must not be NaN.
+
+def tie_break_priority(rows: torch.Tensor, salts: torch.Tensor) -> torch.Tensor:
+    """(K, b) int64 in [0, 2³²): a seeded pseudo-random priority of each row (b,) per latent.
+
+    p = h(row ⊕ salt_k), h(x) = the 32-bit integer hash x ← (x ⊕ (x ≫ 16)) · c mod 2³², twice,
+    then x ⊕ (x ≫ 16). Every step is a bijection of [0, 2³²), so for each latent distinct rows
+    get distinct priorities (no ties left), and different salts give unrelated orders.
     """
-    bits = (codes.float() + 0.0).T.contiguous().view(torch.int32)
-    ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF)
+    x = (rows[None, :] ^ salts[:, None]) & PRIORITY_MASK
+    for _ in range(2):
+        x = ((x ^ (x >> 16)) * HASH_MULTIPLIER) & PRIORITY_MASK
+    return x ^ (x >> 16)
+
+
+def _ranking_keys(codes: torch.Tensor, first_row: int, salts: torch.Tensor) -> torch.Tensor:
+    """(K, b) unique int64 keys of codes (b, K) whose order is (a(z) descending, then a seeded
+    random order of the rows).
+
+    key = bits(a(z)) · 2³² + p(row): a(z) = |z| ≥ 0 is a float32 whose bit pattern, read as an
+    int32, sorts like the float; p is ``tie_break_priority``. Codes must not be NaN.
+    """
+    bits = (activation(codes.float()) + 0.0).T.contiguous().view(torch.int32).long()
     rows = torch.arange(first_row, first_row + codes.shape[0], device=codes.device)
-    return ordered.long() * (1 << ROW_BITS) + (ROW_MASK - rows)
+    return (bits << PRIORITY_BITS) + tie_break_priority(rows, salts.to(codes.device))
 
 
-def _rows_of(keys: torch.Tensor) -> torch.Tensor:
-    """Row indices encoded in ``_ranking_keys`` keys (same shape)."""
-    return ROW_MASK - (keys & ROW_MASK)
+def _merge_top(best: tuple[torch.Tensor, torch.Tensor], keys: torch.Tensor, rows: torch.Tensor,
+               m: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The m largest keys (K, ≤ m) and their rows among the running ``best`` and a new batch."""
+    merged_keys = torch.cat([best[0], keys], dim=1)
+    merged_rows = torch.cat([best[1], rows.expand_as(keys)], dim=1)
+    top = merged_keys.topk(min(m, merged_keys.shape[1]), dim=1)
+    return top.values, merged_rows.gather(1, top.indices)
 
 
 @torch.no_grad()
-def top_activating(code_batches: Iterable[torch.Tensor], m: int) -> tuple[np.ndarray, np.ndarray]:
+def top_activating(code_batches: Iterable[torch.Tensor], m: int,
+                   seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Each latent's m most-activating rows, streamed over code batches (b, K) in sample order.
 
-    Keeps a running (K, m) top set: each batch's keys are concatenated with it and ``torch.topk``
+    Rows are ranked by a(z) = |z|, ties by the seeded random priority of ``_ranking_keys``.
+    Keeps a running (K, m) top set: each batch's keys are merged with it and ``torch.topk``
     keeps the m largest, so no (N, K) matrix is held. Returns ``top`` (K, m) int64 row indices,
-    largest activation first and ties to the lower row, and ``active`` (K,) int64, the number of
-    rows with z^(k) > 0. Latents with ``active < m`` have inactive rows in their top set.
+    largest activation first, and ``active`` (K,) int64, the number of rows with a(z) > 0.
+    Latents with ``active < m`` have seeded random silent rows in their top set.
     """
     if m < 1:
         raise ValueError(f"m must be at least 1, got {m}")
-    best, active, n_rows = None, None, 0
+    best, active, salts, n_rows = None, None, None, 0
     for codes in code_batches:
-        keys = _ranking_keys(codes, n_rows)
         if best is None:
-            best, active = keys[:, :0], torch.zeros(codes.shape[1], dtype=torch.long)
-        elif keys.shape[0] != best.shape[0]:
-            raise ValueError(f"code batch has {keys.shape[0]} latents, earlier ones {len(best)}")
-        merged = torch.cat([best, keys], dim=1)
-        best = merged.topk(min(m, merged.shape[1]), dim=1).values
-        active += (codes > 0).sum(0).cpu()
+            salts = tie_break_salts(codes.shape[1], seed)
+            empty = torch.empty(codes.shape[1], 0, dtype=torch.long, device=codes.device)
+            best, active = (empty, empty), torch.zeros(codes.shape[1], dtype=torch.long)
+        elif codes.shape[1] != len(salts):
+            raise ValueError(f"code batch has {codes.shape[1]} latents, earlier ones {len(salts)}")
+        rows = torch.arange(n_rows, n_rows + codes.shape[0], device=codes.device)
+        best = _merge_top(best, _ranking_keys(codes, n_rows, salts), rows[None, :], m)
+        active += (codes != 0).sum(0).cpu()
         n_rows += codes.shape[0]
     if n_rows < m:
         raise ValueError(f"top_activating needs at least m = {m} rows, the codes have {n_rows}")
-    return _rows_of(best).cpu().numpy(), active.numpy()
+    return best[1].cpu().numpy(), active.numpy()
 
 
 def random_samples(n_samples: int, n_latents: int, m: int, seed: int) -> np.ndarray:

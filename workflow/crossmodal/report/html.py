@@ -128,9 +128,10 @@ SECTIONS: list[Section] = [
                     "every latent against random ones (eq. 5; table 4, figure 2), Visual and "
                     "Textual Mono of the MDS groups (table 5, figure 3), Mono over dictionary "
                     "training (figure 13) and the ICLR version's modality-classification check "
-                    "(its table 1).",
+                    "(its table 1). On toyworld the image embedding model h is the toyworld "
+                    "image expert, gated per family (image_expert_quality).",
         table_patterns=("paperA_table4.csv", "paperA_table5.csv", "paperA_iclr_table1.csv",
-                        "paperA_mono_groundtruth.csv"),
+                        "paperA_mono_groundtruth.csv", "image_expert_quality.csv"),
         figure_patterns=("mono_*.png",),
     ),
     Section(
@@ -236,6 +237,17 @@ def table_verdict(path: Path, frame: pd.DataFrame | str) -> tuple[str, str]:
     return VERDICT_CLASSES[verdict.status], str(verdict)
 
 
+def mds_flag_line(frame: pd.DataFrame | str) -> str:
+    """A warning paragraph naming the models whose MDS grouping is degenerate (a non-empty
+    ``mds_flag`` cell, e.g. an empty group or σ(R) = 0); empty when none is."""
+    if isinstance(frame, str) or "mds_flag" not in frame or "model" not in frame:
+        return ""
+    flagged = frame[frame["mds_flag"].fillna("").astype(str) != ""]
+    notes = "; ".join(f"{row.model}: {row.mds_flag}" for row in flagged.itertuples())
+    return (f'<p class="error">Degenerate MDS grouping — {html.escape(notes)}</p>'
+            if notes else "")
+
+
 def render_table(path: Path) -> str:
     """HTML for one CSV file: its name (and the paper table it reproduces) as h3, its verdict,
     then the table (or the error reading it)."""
@@ -244,12 +256,12 @@ def render_table(path: Path) -> str:
     title = html.escape(path.name + (f" — {paper}" if paper else ""))
     kind, text = table_verdict(path, frame)
     parts = [f'<h3 id="{table_anchor(path)}">{title}</h3>',
-             f'<p class="verdict {kind}">{html.escape(text)}</p>']
+             f'<p class="verdict {kind}">{html.escape(text)}</p>', mds_flag_line(frame)]
     if isinstance(frame, str):
         parts.append(f'<p class="error">{html.escape(frame)}</p>')
     else:
         parts.append(frame.to_html(index=False, float_format=format_float, border=0))
-    return "\n".join(parts)
+    return "\n".join(part for part in parts if part)
 
 
 def render_claims(filled: list[FilledSection]) -> str:

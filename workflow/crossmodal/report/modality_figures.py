@@ -15,7 +15,8 @@ ENERGY_FLOOR = 1e-12
 
 
 def plot_mds_distributions(panels: Mapping[str, pd.DataFrame], path) -> None:
-    """One histogram of R(k) per model, stacked by MDS group (TextD / CrossD / ImgD)."""
+    """One histogram of R(k) per model, stacked by MDS group (TextD / CrossD / ImgD); a
+    degenerate grouping (``mds_group_flag``) is named under the panel's title."""
     figure, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
     bins = np.linspace(0, 1, 31)
     for axis, (title, features) in zip(axes[0], panels.items(), strict=True):
@@ -23,7 +24,12 @@ def plot_mds_distributions(panels: Mapping[str, pd.DataFrame], path) -> None:
         values = [features.loc[features["mds_group"] == g, "mds"].dropna() for g in groups]
         axis.hist(values, bins=bins, stacked=True, color=[GROUP_COLOURS[g] for g in groups],
                   label=[f"{g} ({len(v)})" for g, v in zip(groups, values, strict=True)])
-        axis.set_title(title)
+        flags = features.get("mds_group_flag", pd.Series(dtype=object)).dropna()
+        flag = str(flags.iloc[0]) if len(flags) else ""
+        if flag:
+            axis.set_title(f"{title}\n(flagged: {flag})", color="#a00")
+        else:
+            axis.set_title(title)
         axis.set_xlabel("modality dominance score R")
         axis.legend(fontsize="x-small")
     axes[0][0].set_ylabel("latents")

@@ -2,6 +2,13 @@
 activating modality) and table 5 (Visual Mono = Mono(ImgD) − Mono(TextD) on images, Textual Mono
 = Mono(TextD) − Mono(ImgD) on texts), with the paper's CLIP ViT-B/32 numbers beside ours. Model
 labels follow the paper: CLIP, DeCLIP, CLIP+NCL, CLIP+SAE (the config maps them to toy models).
+
+Both tables average over every live latent of a model or MDS group (active on at least one row
+of either modality, ``evaluate.live_latents``), as the paper averages over all dimensions: a
+live latent silent, or active on fewer than m rows, in a modality is still scored there (its
+top-m set is filled by a seeded random tie-break, so it scores near chance). Dropping such
+latents would drop exactly the ImgD latents silent on captions and the TextD latents silent on
+images that Visual / Textual Mono reward.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crossmodal.modality.groundtruth import modality_auc_summary
+from crossmodal.monosemanticity.evaluate import average_scores, live_latents
 from crossmodal.monosemanticity.scores import modality_mono
 
 _NA = float("nan")
@@ -34,66 +43,84 @@ def paper_order(labels) -> list[str]:
     return known + [label for label in labels if label not in TABLE4_PAPER]
 
 
-def scored(scores: pd.DataFrame, modality: str, m: int) -> pd.DataFrame:
-    """The latents active on at least m rows of ``modality`` (the ones eq. 5 can score)."""
-    return scores[scores[f"active_{modality}"] >= m]
-
-
 def table4(scores: Mapping[str, pd.DataFrame], m: int) -> pd.DataFrame:
-    """One row per model: mean EmbSim / WinRate / Mono over scored latents, per modality."""
+    """One row per model: mean EmbSim / WinRate / Mono over its live latents, per modality, the
+    number of live latents scored and of those below m active rows (``average_scores``)."""
     rows = []
     for label in paper_order(scores):
-        frame, row = scores[label], {"model": label}
-        for modality in ("image", "text"):
-            live = scored(frame, modality, m)
-            row.update({f"{metric}_{modality}": float(live[f"{metric}_{modality}"].mean())
-                        for metric in ("embsim", "winrate", "mono")})
-            row[f"latents_{modality}"] = len(live)
+        row = {"model": label, **average_scores(scores[label], m)}
         paper = TABLE4_PAPER.get(label, (_NA,) * 4)
         row.update({f"{c} (paper)": v for c, v in zip(TABLE4_COLUMNS, paper, strict=True)})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def table5(scores: Mapping[str, pd.DataFrame], m: int) -> pd.DataFrame:
+def mds_flag(frame: pd.DataFrame) -> str:
+    """The model's MDS grouping flag (``mds_group_flag`` of its feature table; "" if absent)."""
+    if "mds_group_flag" not in frame or frame.empty:
+        return ""
+    return str(frame["mds_group_flag"].fillna("").iloc[0])
+
+
+def table5(scores: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per model: Visual / Textual Mono with Mono = EmbSim, = WinRate and = their mean,
-    over the scored latents of each MDS group (``scores`` carry an ``mds_group`` column)."""
+    over all live latents of each MDS group (``scores`` carry an ``mds_group`` column), the
+    group sizes, and ``mds_flag``, non-empty when the grouping is degenerate."""
     rows = []
     for label in paper_order(scores):
-        frame, row = scores[label], {"model": label}
+        frame = scores[label]
+        live, row = frame[live_latents(frame)], {"model": label}
         for metric in ("embsim", "winrate", "mono"):
             for kind, modality in (("visual", "image"), ("textual", "text")):
-                live = scored(frame, modality, m)
                 row[f"{kind}_{metric}"] = modality_mono(
                     live[f"{metric}_{modality}"].to_numpy(), live["mds_group"].to_numpy(),
                     modality)
         for group in ("ImgD", "TextD", "CrossD"):
-            row[f"n_{group}"] = int(np.sum(frame["mds_group"] == group))
+            row[f"n_{group}"] = int(np.sum(live["mds_group"] == group))
+        row["mds_flag"] = mds_flag(frame)
         paper = TABLE5_PAPER.get(label, (_NA,) * 4)
         row.update({f"{c} (paper)": v for c, v in zip(TABLE5_COLUMNS, paper, strict=True)})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def mono_vs_groundtruth(table: pd.DataFrame, targets: Mapping[str, str],
-                        recovery: pd.DataFrame) -> pd.DataFrame:
-    """Does the monosemanticity ranking of models agree with toyworld's ground truth?
+def _rank(values: pd.Series) -> pd.Series:
+    """Rank 1 = largest; NaN stays NaN (nullable integers)."""
+    return values.rank(ascending=False, method="min").astype("Int64")
 
-    One row per model of table 4: its Mono (mean over images and texts), the mean best-latent
-    AUC over all ground-truth concepts and the share of concepts whose best latent lands in the
-    right μ-group (``groundtruth_recovery`` rows of that encoder/dictionary, weighted by their
-    concept counts), and both ranks (1 = best). ``targets`` maps model label → "encoder/method".
+
+def best_latent_auc(recovery: pd.DataFrame, target: str) -> float:
+    """Recoverability of a dictionary ``target`` ("encoder/method"): its ``groundtruth_recovery``
+    mean best-latent AUC (pooled image + caption rows), weighted by the concept counts."""
+    encoder, method = target.split("/")
+    mine = recovery[(recovery["encoder"] == encoder) & (recovery["method"] == method)]
+    return float((mine["mean_auc"] * mine["concepts"]).sum() / mine["concepts"].sum())
+
+
+def mono_vs_groundtruth(table: pd.DataFrame, targets: Mapping[str, str],
+                        features: Mapping[str, pd.DataFrame],
+                        recovery: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Does paper A's Mono ranking of models agree with toyworld's ground truth?
+
+    One row per model of table 4: its Mono on images, on texts and their mean, and the same
+    for the per-latent ground truth (``groundtruth.modality_auc_summary`` of the model's
+    feature table ``features[target]``: mean over live latents of each latent's best
+    concept AUC on that modality's rows), with ranks (1 = best) by Mono and by ground truth,
+    overall and per modality. Both sides are averages over latents, so the ranks compare like
+    with like. ``best_latent_auc`` (from ``recovery``, when given) is recoverability — the best
+    latent per concept — shown for reference and not ranked. ``targets``: label → target.
     """
     rows = []
     for _, model in table.iterrows():
-        encoder, method = targets[model["model"]].split("/")
-        mine = recovery[(recovery["encoder"] == encoder) & (recovery["method"] == method)]
-        weights = mine["concepts"] / mine["concepts"].sum()
-        rows.append({"model": model["model"], "target": targets[model["model"]],
-                     "mono": (model["mono_image"] + model["mono_text"]) / 2,
-                     "groundtruth_auc": float((mine["mean_auc"] * weights).sum()),
-                     "right_group": float((mine["right_group"] * weights).sum())})
+        target = targets[model["model"]]
+        truth = modality_auc_summary(features[target])
+        rows.append({"model": model["model"], "target": target,
+                     "mono_image": model["mono_image"], "mono_text": model["mono_text"],
+                     "mono": (model["mono_image"] + model["mono_text"]) / 2, **truth,
+                     **({"best_latent_auc": best_latent_auc(recovery, target)}
+                        if recovery is not None else {})})
     frame = pd.DataFrame(rows)
-    frame["rank_mono"] = frame["mono"].rank(ascending=False).astype(int)
-    frame["rank_groundtruth"] = frame["groundtruth_auc"].rank(ascending=False).astype(int)
+    for suffix in ("", "_image", "_text"):
+        frame[f"rank_mono{suffix}"] = _rank(frame[f"mono{suffix}"])
+        frame[f"rank_groundtruth{suffix}"] = _rank(frame[f"groundtruth_auc{suffix}"])
     return frame
