@@ -30,12 +30,13 @@ def rule_stop_step(log: pd.DataFrame) -> int | None:
 def plot_active_latents(logs: Mapping[str, pd.DataFrame], path, title: str) -> None:
     """Latents active on a batch's images (solid) and texts (dashed), averaged over each window
     of steps, against the step; one colour per dictionary, a dotted vertical line where its
-    stopping rule fired."""
+    stopping rule fired. The y axis is logarithmic so that dictionaries of K = 256 and of
+    K = 2048 latents both show their fall and plateau."""
     figure, axes = plt.subplots(figsize=(7.0, 4.2))
     for index, (name, log) in enumerate(logs.items()):
         if log.empty or "active_image" not in log:
             continue
-        colour = f"C{index % 10}"
+        colour = plt.cm.tab20(index % 20)  # 13 dictionaries in the default run: no repeats
         curves = active_curves(log)
         axes.plot(curves["step"], curves["image"], color=colour, label=f"{name} (images)")
         axes.plot(curves["step"], curves["text"], color=colour, linestyle="--",
@@ -44,6 +45,7 @@ def plot_active_latents(logs: Mapping[str, pd.DataFrame], path, title: str) -> N
         if stop is not None:
             axes.axvline(stop, color=colour, linestyle=":", linewidth=1.0,
                          label=f"{name}: rule fired")
+    axes.set_yscale("log")
     axes.set_xlabel("training step")
     axes.set_ylabel("active latents in a batch (window mean)")
     axes.set_title(title)
