@@ -11,7 +11,7 @@ cost), renders ``n_pairs`` toyworld pairs, then times
     batches of a pairs.parquet through ``embed_batches`` into an ``EmbeddingsWriter``.
 ``image_format`` ``files`` stores the images as JPEG files referenced by path (the real-data
 layout) instead of inline PNG bytes.
-Target (issue 2): end to end ≥ 0.9 × forward only at the same batch size.
+Target: end to end ≥ 0.9 × forward only at the same batch size.
 """
 
 import io

@@ -2,7 +2,7 @@
 
     python benchmarks/render.py [n]
 
-Target (issue 2): ≥ 500 pairs/s per core, caption writing included.
+Target: ≥ 500 pairs/s per core, caption writing included.
 """
 
 import sys

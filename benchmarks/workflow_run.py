@@ -13,7 +13,7 @@ elapsed time (snakemake's "Elapsed time" line, or first to last job timestamp) a
 were spent: core-seconds allocated (Σ threads × job wall time) against the CPU the jobs used and
 against cores × elapsed. Allocated ≫ used means rules claim threads they do not use.
 
-Measured default `all` runs are in the closing notes of issue 7.
+Measured default `all` runs are summarised in the README.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Paper A's case studies (§4, appendix A.4; DESIGN §7). Science lives in crossmodal.case_studies.
+# Paper A's case studies (§4, appendix A.4). Science lives in crossmodal.case_studies.
 
 
 rule attribute_study:

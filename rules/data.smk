@@ -1,5 +1,5 @@
 rule toyworld_data:
-    """Render toyworld: train / test / shifted splits and edit triplets (DESIGN §3)."""
+    """Render toyworld: train / test / shifted splits and edit triplets."""
     output:
         pairs="results/data/{dataset}/pairs.parquet",
         edits="results/data/{dataset}/edits.parquet",

@@ -1,5 +1,5 @@
 """Config validation: the shipped configs pass; malformed ones fail with one line naming the key
-and what is allowed (DESIGN §9). Fast: no snakemake subprocess."""
+and what is allowed. Fast: no snakemake subprocess."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reliability of the workflow on config/smoke.yaml (DESIGN §9): a run killed with SIGKILL in the
+"""Reliability of the workflow on config/smoke.yaml: a run killed with SIGKILL in the
 middle of a dictionary's training leaves nothing truncated behind and the rerun with
 --rerun-incomplete (as both profiles set it) completes; malformed configs stop the real
 `snakemake` command with one line that names the key."""

@@ -107,7 +107,7 @@ def test_a_damaged_shard_loses_its_tail_not_the_run(shards, tmp_path, caplog):
 
 
 def test_more_workers_than_shards_do_not_fail(shards):
-    # DESIGN §10: a DataLoader worker without a shard must yield nothing, not raise
+    # a DataLoader worker without a shard must yield nothing, not raise
     loader = torch.utils.data.DataLoader(ShardScan([str(shards / "00000.tar")], []),
                                          batch_size=None, num_workers=2, collate_fn=lambda x: x)
     items = list(loader)

@@ -1,4 +1,4 @@
-"""The workflow on a real SLURM cluster through config/profiles/slurm (DESIGN §8).
+"""The workflow on a real SLURM cluster through config/profiles/slurm.
 
 Opt-in: bring a cluster up, then run with CROSSMODAL_CLUSTER_TESTS=1 (.ci/run does this)::
 

@@ -1,4 +1,4 @@
-"""Config validation with one-line errors (DESIGN §9).
+"""Config validation with one-line errors.
 
 The JSON schema (``config/schema.yaml``) says what each key may hold; ``check_config`` reports
 the single most relevant violation as ``config error at 'a.b.c': <what is wrong>`` — the key

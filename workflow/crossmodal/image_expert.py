@@ -38,8 +38,8 @@ IMAGE_FAMILIES: tuple[str, ...] = tuple(f.name for f in FAMILIES
 
 def to_unit_range(images, size: int) -> torch.Tensor:
     """uint8 images (N, H, W, 3) (array or tensor) → float (N, 3, size, size) in [-1, 1], resized
-    by area averaging (each output pixel is the mean of the input pixels it covers); the same
-    transform as the toy decoder's, so renders and generated samples are read alike."""
+    by area averaging (each output pixel is the mean of the input pixels it covers); the toy
+    decoder trains and samples through it too, so renders and generated samples are read alike."""
     pixels = torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2).float()
     if pixels.shape[-2:] != (size, size):
         pixels = F.interpolate(pixels, size=(size, size), mode="area")

@@ -1,4 +1,4 @@
-"""Parquet artifacts: pair tables and embeddings (DESIGN §5).
+"""Parquet artifacts: pair tables and embeddings.
 
 Embeddings are stored one row per pair, ``image`` and ``text`` as ``FixedSizeList<float32>[d]``,
 next to the pair's metadata columns; the encoder's description (name, pretrained tag,
@@ -73,7 +73,7 @@ def vectors_to_arrow(vectors: np.ndarray) -> pa.FixedSizeListArray:
 
 
 def arrow_to_vectors(column: pa.ChunkedArray) -> np.ndarray:
-    """``FixedSizeList<float32>[d]`` column → (N, d) float32 array (the fast path of DESIGN §10)."""
+    """``FixedSizeList<float32>[d]`` column → (N, d) float32 array (the fast path)."""
     d = column.type.list_size
     return column.combine_chunks().flatten().to_numpy().reshape(-1, d)
 

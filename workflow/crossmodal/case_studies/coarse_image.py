@@ -1,6 +1,6 @@
 """The coarse image C(ẽ): a convolutional generator regressed from an embedding onto its image.
 
-It is the first stage of the toy decoder (DESIGN §7.3; :mod:`crossmodal.case_studies.decoder`):
+It is the first stage of the toy decoder (:mod:`crossmodal.case_studies.decoder`):
 ẽ (B, d) → Linear → (4w, S/8, S/8) → three × [nearest 2× upsample, two 3×3 conv + GroupNorm +
 SiLU] with widths 2w, w, w → 3×3 conv → (B, 3, S, S), trained by plain regression,
 loss = mean ‖C(ẽ) − x0‖². The regression is the conditional mean of the image given the

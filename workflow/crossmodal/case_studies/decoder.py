@@ -1,4 +1,4 @@
-"""A small embedding-conditioned diffusion decoder: the unCLIP idea on toyworld (DESIGN §3, §7.3).
+"""A small embedding-conditioned diffusion decoder: the unCLIP idea on toyworld.
 
 The decoder p(x | e) generates a 32×32 RGB image x from an encoder embedding e (d,). The
 embedding is first standardised per dimension, ẽ = (e − μ) / σ (μ, σ (d,) the mean and standard
@@ -46,11 +46,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 from tqdm.auto import tqdm
 
 from crossmodal.case_studies.coarse_image import CoarseImageGenerator, coarse_regression_loss
+from crossmodal.image_expert import to_unit_range  # one preprocessing for samples and judge
 from crossmodal.torch_state import load_state, save_state
 
 
@@ -107,15 +107,6 @@ def settings_from_dict(values: dict) -> DecoderSettings:
         raise ValueError(f"DecoderSettings: unknown keys {unknown}; known: {sorted(known)}")
     return DecoderSettings(**{k: tuple(v) if isinstance(v, list) else v
                               for k, v in values.items()})
-
-
-def to_unit_range(images, size: int) -> torch.Tensor:
-    """uint8 images (N, H, W, 3) (array or tensor) → float (N, 3, size, size) in [-1, 1], resized
-    by area averaging (each output pixel is the mean of the input pixels it covers)."""
-    pixels = torch.as_tensor(np.asarray(images)).permute(0, 3, 1, 2).float()
-    if pixels.shape[-2:] != (size, size):
-        pixels = F.interpolate(pixels, size=(size, size), mode="area")
-    return pixels / 127.5 - 1.0
 
 
 def to_uint8(pixels: torch.Tensor) -> np.ndarray:

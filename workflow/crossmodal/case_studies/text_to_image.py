@@ -1,6 +1,6 @@
 """Paper A case study 3 (§4.3, figures 10 and 14): modality-aware control of text-to-image
 generation by interpolating a prompt embedding toward a reference image embedding on one latent
-group only (DESIGN §7.3).
+group only.
 
 The paper writes T'[I] = αT[I] + (1 − α)R[I] but describes a larger α as a *stronger* pull toward
 the reference; this module is parameterised by the weight on the reference, w:

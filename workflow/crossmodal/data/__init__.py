@@ -1,4 +1,4 @@
-"""Readers of public datasets into the workflow's ``pairs`` / ``edits`` frames (DESIGN §5).
+"""Readers of public datasets into the workflow's ``pairs`` / ``edits`` frames.
 
 * source.py — the ``PairSource`` interface, image references (bytes, file, tar member),
   image validation, writing ``pairs.parquet`` and reading it back in batches (``PairsFile``).

@@ -8,7 +8,7 @@ public release is read from ``root``::
     root/image_splits/split.{category}.{split}.json  [image id, ...] (the retrieval gallery)
     root/images/{image id}.png                     (or .jpg / .jpeg; images/{category}/ too)
 
-:func:`read_fashioniq` returns two frames in the formats of the toyworld dataset (DESIGN §5):
+:func:`read_fashioniq` returns two frames in the formats of the toyworld dataset:
 
 * ``pairs`` — one row per gallery image of the split: ``pair_id`` (``"{category}/{image id}"``),
   ``split``, ``image`` (the file's PNG/JPEG bytes), ``caption`` and ``category``. FashionIQ

@@ -1,4 +1,4 @@
-"""The ``PairSource`` interface of every dataset reader, and references to images (DESIGN §5).
+"""The ``PairSource`` interface of every dataset reader, and references to images.
 
 A reader is a :class:`PairSource`: :meth:`PairSource.records` yields one :class:`PairRecord`
 per usable pair (``pair_id``, ``split``, ``caption``, ``labels``) with a *reference* to its

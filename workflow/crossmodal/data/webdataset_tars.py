@@ -11,7 +11,7 @@ image is exact), one pipeline per shard, inside a torch ``DataLoader`` whose wor
 shards round robin (``webdataset.split_by_worker``). The workers decode every image (JPEG at
 reduced scale) and hand back only its reference, so no image bytes cross processes. There are
 never more workers than shards, and no empty check runs (the ``empty_check`` of
-``webdataset.WebDataset``, DESIGN §10): a worker with no shard simply yields nothing.
+``webdataset.WebDataset``): a worker with no shard simply yields nothing.
 
 Records (:class:`~crossmodal.data.source.PairRecord`): ``pair_id`` = the sample key (unique
 across shards; later duplicates are dropped), ``image`` = the shard's absolute path,

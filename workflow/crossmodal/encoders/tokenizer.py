@@ -1,7 +1,7 @@
 """A word-level tokenizer for the toy text tower.
 
 toyworld speaks a few hundred words; the 49,408-token BPE vocabulary would be most of a tiny
-model's parameters (DESIGN §10), so the toy encoder tokenizes on words and punctuation.
+model's parameters, so the toy encoder tokenizes on words and punctuation.
 Ids: 0 = padding, 1 = unknown word, 2 = start of text, 3 = end of text, 4… = the vocabulary in
 sorted order. The text tower pools at the end-of-text token (open_clip ``pool_type="eos"``).
 """

@@ -3,8 +3,8 @@
 The config is written as JSON next to the checkpoint and registered with
 ``open_clip.add_model_config`` under a name unique to the encoder, then built by
 ``open_clip.create_model`` — the same path as any open_clip architecture. The image tower is
-open_clip's ModifiedResNet (a convolutional stem gives shape the capacity it needs at 64 px,
-DESIGN §3), the text tower a small causal transformer over the word-level vocabulary.
+open_clip's ModifiedResNet (a convolutional stem gives shape the capacity it needs at 64 px),
+the text tower a small causal transformer over the word-level vocabulary.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ bimodal mask δ:
 
     Î_src = decode(Z_src),  Ĩ_src = decode(Z_src ⊙ δ),  Δ̂ = decode(Z_Δ),  Δ̃ = decode(Z_Δ ⊙ δ).
 
-Paper B's §5 and appendix H disagree in notation, so every variant is computed (DESIGN §6):
+Paper B's §5 and appendix H disagree in notation, so every variant is computed:
 
     source  Q_src = Î_src            (baseline: the source image alone)
     delta   Q_Δ   = Δ̂                (baseline: the caption alone)

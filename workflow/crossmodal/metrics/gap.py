@@ -148,7 +148,7 @@ def threshold_accuracy(query_distances: np.ndarray, reference_distances: np.ndar
 def ood_distances(queries: np.ndarray, reference: np.ndarray, k: int = 10,
                   **knn_kwargs) -> tuple[np.ndarray, np.ndarray]:
     """(n_q,) distances from each query to its k-th nearest reference row, and (n_r,) distances
-    from each reference row to its k-th nearest OTHER reference row (paper B §H, DESIGN §6).
+    from each reference row to its k-th nearest OTHER reference row (paper B §H).
 
     Distances are on the unit sphere, sqrt(2 − 2 cos) (:func:`kth_neighbour_distance`, whose
     keyword arguments ``knn_kwargs`` are passed on). k = 10 as paper B's text and figures say;

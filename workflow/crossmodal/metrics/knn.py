@@ -1,4 +1,4 @@
-"""Exact k-th-nearest-neighbour distances on the unit sphere (paper B §H, DESIGN §6 OOD score).
+"""Exact k-th-nearest-neighbour distances on the unit sphere (paper B §H).
 
 Rows are L2-normalised first, so the Euclidean distance between two rows is a function of their
 cosine: ``d(x, y) = ‖x̂ − ŷ‖ = sqrt(2 − 2 cos(x, y))``. The k-th nearest neighbour is therefore the

@@ -1,4 +1,4 @@
-"""Cross-modal retrieval: recall@k within random batches (DESIGN §6).
+"""Cross-modal retrieval: recall@k within random batches.
 
 recall@k is computed inside seeded random batches of ``batch_size`` pairs (256 by default, as
 paper B does): for each image the rank of its own caption among the batch's captions, and the

@@ -1,1 +1,1 @@
-"""Which modality each latent belongs to: energies, μ, MDS and the groupings (DESIGN §6)."""
+"""Which modality each latent belongs to: energies, μ, MDS and the groupings."""

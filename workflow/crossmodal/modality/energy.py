@@ -1,4 +1,4 @@
-"""Per-latent energies, activation frequencies and the modality score μ (paper B, DESIGN §6).
+"""Per-latent energies, activation frequencies and the modality score μ (paper B).
 
 E_img[k] = mean_n Z_I[n, k]²,  E_txt[k] likewise,  E[k] = (E_img[k] + E_txt[k]) / 2,
 μ[k] = E_img[k] / (E_img[k] + E_txt[k]) — 1 = image-only, 0 = text-only, ½ = iso-energy.

@@ -1,4 +1,4 @@
-"""toyworld: a procedural image–caption world with known ground truth (DESIGN §3)."""
+"""toyworld: a procedural image–caption world with known ground truth."""
 
 from crossmodal.world.caption import relative_caption, write_caption
 from crossmodal.world.concepts import FAMILIES, FAMILY_BY_NAME, Family, families

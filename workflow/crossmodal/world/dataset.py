@@ -1,6 +1,6 @@
 """Build the toyworld dataset: train / test / shifted splits and edit triplets.
 
-``build_pairs`` returns the ``pairs.parquet`` frame (DESIGN §5): one row per image–caption pair
+``build_pairs`` returns the ``pairs.parquet`` frame: one row per image–caption pair
 with ``pair_id``, ``split``, ``image`` (PNG bytes), ``caption``, one categorical column per
 concept family, the attribute cue flags and the ``gt_*`` indicator columns. Edit triplets are
 stored as ordinary pairs of split ``edit`` (so every encoder embeds them like any other pair)
