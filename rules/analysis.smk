@@ -188,8 +188,9 @@ rule paper_b_table5:
 
 
 rule groundtruth_recovery:
-    """Toyworld ground truth: per concept its best latent and group; per dictionary and concept
-    modality the share of concepts whose best latent lands in the right group."""
+    """Toyworld ground truth: per concept its best latent and group on each modality that shows
+    it; per dictionary and concept modality the mean AUCs and the share of best latents in the
+    right group."""
     input:
         concepts=feature_files("_concepts"),
     output:

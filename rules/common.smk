@@ -227,7 +227,7 @@ def dictionary_gate_inputs(wildcards):
 
 def report_tables():
     """Every table the report shows."""
-    tables = ["results/tables/encoders.csv"]
+    tables = ["results/tables/encoders.csv", "results/tables/encoder_probes.csv"]
     if DICTIONARY_TARGETS:
         tables.append("results/tables/dictionaries.csv")
     if DICTIONARY_TARGETS and DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":

@@ -1,10 +1,12 @@
 rule encoder_quality:
-    """Zero-shot accuracy per bimodal family, recall@k, modality gap and paper B figure 11."""
+    """Zero-shot accuracy per bimodal family, recall@k, modality gap and paper B figure 11;
+    on toyworld, a linear probe of every concept family from each modality and the gates."""
     input:
         unpack(encoder_inputs),
         embeddings=f"results/embeddings/{{encoder}}/{config['evaluation']['dataset']}.parquet",
     output:
         table="results/tables/encoders/{encoder}.csv",
+        probes="results/tables/encoder_probes/{encoder}.csv",
         figure=report(
             "results/figures/similarity_{encoder}.png",
             caption="../report/similarity.rst",
@@ -13,6 +15,7 @@ rule encoder_quality:
     params:
         encoder=encoder_config,
         evaluation=config["evaluation"],
+        gates=config.get("encoder_gates", {}),
         dataset_kind=config["datasets"][config["evaluation"]["dataset"]]["kind"],
         seed=config["seed"],
     log:
@@ -30,12 +33,17 @@ rule encoder_quality:
 
 
 rule encoder_table:
-    """One row per encoder: results/tables/encoders.csv and .md."""
+    """One row per encoder: results/tables/encoders.csv and .md; the per-family probes of every
+    encoder: results/tables/encoder_probes.csv and .md."""
     input:
         rows=expand("results/tables/encoders/{encoder}.csv", encoder=ENCODERS),
+        probes=expand("results/tables/encoder_probes/{encoder}.csv", encoder=ENCODERS),
     output:
         csv=report("results/tables/encoders.csv", caption="../report/encoders.rst", category="Encoders"),
         markdown="results/tables/encoders.md",
+        probes_csv=report("results/tables/encoder_probes.csv", caption="../report/encoder_probes.rst",
+                          category="Encoders"),
+        probes_markdown="results/tables/encoder_probes.md",
     log:
         "results/logs/encoder_table.log",
     benchmark:

@@ -2,9 +2,11 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from crossmodal.dictionaries.gates import bimodal_concept_auc, dictionary_gates
+from crossmodal.modality.groundtruth import concept_recovery, modality_aucs
 
 METRICS = pd.DataFrame([
     {"encoder": "toyclip", "method": "sae", "stable_rank_d": 29.0, "r2": 0.96,
@@ -16,9 +18,11 @@ SUMMARY = pd.DataFrame([
     {"encoder": "toyclip", "dictionary": "sae", "final_atom_cosine_to_init": 0.95},
     {"encoder": "toyclip", "dictionary": "store", "final_atom_cosine_to_init": 0.996},
 ])
-# bimodal concepts a, b; an image-only concept c that the gate ignores
+# bimodal concepts a, b; an image-only concept c that the gate ignores. A bimodal concept's
+# recovery auc is the mean of its image and caption AUCs (both equal here).
 CONCEPTS = pd.DataFrame(
-    [{"encoder": "toyclip", "method": m, "concept": c, "modality": mod, "auc": auc}
+    [{"encoder": "toyclip", "method": m, "concept": c, "modality": mod, "auc_image": auc,
+      "auc_text": auc if mod == "bimodal" else float("nan"), "auc": auc}
      for m, aucs in (("sae", (0.70, 0.72, 0.5)), ("store", (0.53, 0.53, 0.9)),
                      ("topk", (0.74, 0.70, 0.6)))
      for c, mod, auc in zip("abc", ("bimodal", "bimodal", "image"), aucs, strict=True)])
@@ -55,3 +59,27 @@ def test_thresholds_come_from_the_settings_and_a_missing_reference_is_not_judged
     assert _gate(gates, "sae", "bimodal_concept_auc")["passed"] == "n/a"
     off_toyworld = dictionary_gates(METRICS, SUMMARY, None, {})
     assert "bimodal_concept_auc" not in set(off_toyworld["gate"])
+
+
+def _bimodal_recovery(method: str, text_codes: np.ndarray) -> pd.DataFrame:
+    """Concept circle on pairs 0, 1 of 4; latent 0 finds it on images, ``text_codes`` (4, 2)."""
+    image_codes = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    labels = np.array([[1], [1], [0], [0]], dtype=bool)
+    aucs = modality_aucs(image_codes, text_codes, labels, ["bimodal"])
+    features = pd.DataFrame({"group": ["bimodal", "text"], "mds_group": ["CrossD", "TextD"]})
+    table = concept_recovery(aucs, ["gt_shape_circle"], ["shape"], ["bimodal"], features)
+    return table.assign(encoder="toyclip", method=method)
+
+
+def test_the_gate_reads_the_mean_of_the_image_and_caption_aucs():
+    # the MP SAE finds circle on images only (latent 1 is 1 on every caption: AUC 0.5), so
+    # (1 + 0.5) / 2 = 0.75; TopK's latent 0 finds it in both modalities: 1 − 0.03 = 0.97 → FAIL
+    sae = _bimodal_recovery("sae", np.array([[0.0, 1.0]] * 4))
+    topk = _bimodal_recovery("topk", np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 1.0]]))
+    assert list(sae[["auc_image", "auc_text", "auc"]].iloc[0]) == [1.0, 0.5, 0.75]
+    table = pd.concat([sae, topk], ignore_index=True)
+    assert bimodal_concept_auc(table)[("toyclip", "sae")] == 0.75
+    gate = _gate(dictionary_gates(METRICS.iloc[:1], SUMMARY, table, {}), "sae",
+                 "bimodal_concept_auc")
+    assert gate["value"] == 0.75 and math.isclose(gate["threshold"], 0.97)
+    assert gate["passed"] == "FAIL"

@@ -11,11 +11,11 @@ from sklearn.metrics import roc_auc_score
 from crossmodal.modality.energy import modality_groups
 from crossmodal.modality.features import LatentStatistics
 from crossmodal.modality.groundtruth import (
-    best_latents,
     concept_auc,
-    latent_concepts,
+    concept_recovery,
     latent_modality_auc,
     modality_auc_summary,
+    modality_aucs,
     recovery_summary,
 )
 from crossmodal.modality.mds import (
@@ -129,28 +129,6 @@ def test_constant_labels_give_nan_auc():
     assert np.isnan(auc).all()
 
 
-def test_best_latents_and_group_scoring():
-    auc = np.array([[0.9, 0.6, 0.5], [0.5, 0.55, 0.8], [0.7, 0.5, 0.6]])
-    concepts = ["gt_shape_circle", "gt_texture_dots", "gt_attribute_day"]
-    family_of = {"gt_shape_circle": "shape", "gt_texture_dots": "texture",
-                 "gt_attribute_day": "attribute"}
-    modality_of = {"shape": "bimodal", "texture": "image", "attribute": "attribute"}
-    features = pd.DataFrame({"group": ["bimodal", "text", "text"],
-                             "mds_group": ["CrossD", "TextD", "ImgD"]})
-    table = best_latents(auc, concepts, family_of, modality_of, features)
-    assert list(table["latent"]) == [0, 2, 0]
-    assert list(table["right_group"].iloc[:2]) == [1.0, 0.0]      # texture → text: wrong
-    assert list(table["right_mds_group"].iloc[:2]) == [1.0, 1.0]  # texture → ImgD: right
-    assert math.isnan(table["right_group"].iloc[2])               # no expectation for attribute
-    summary = recovery_summary(table).set_index("modality")
-    assert summary.loc["bimodal", "right_group"] == 1.0
-    assert summary.loc["image", "right_group"] == 0.0
-    assert "attribute" not in summary.index
-    per_latent = latent_concepts(auc, concepts)
-    assert list(per_latent["gt_concept"]) == ["gt_shape_circle", "gt_shape_circle",
-                                              "gt_texture_dots"]
-
-
 CONCEPTS = ["gt_shape_circle", "gt_texture_dots", "gt_emotion_happy"]
 CONCEPT_MODALITIES = ["bimodal", "image", "text"]
 
@@ -166,7 +144,9 @@ def test_per_modality_comparator_never_pools_an_image_only_detector_to_075():
     image[:4, 0] = [1.0, 2.0, 0.5, 3.0]
     image[:, 1] = [0.1, 0.9, 0.2, 0.3, 0.5, 0.6, 0.8, 0.7]
     text[[1, 5, 6], 1] = -1.0                      # negative codes count by |z|
-    per_latent = latent_modality_auc(image, text, labels, CONCEPTS, CONCEPT_MODALITIES)
+    aucs = modality_aucs(image, text, labels, CONCEPT_MODALITIES)
+    assert np.isnan(aucs["image"][2]).all() and np.isnan(aucs["text"][1]).all()  # not shown
+    per_latent = latent_modality_auc(aucs, CONCEPTS)
     assert per_latent.loc[0, "gt_auc_image"] == 1.0
     assert per_latent.loc[0, "gt_concept_image"] == "gt_shape_circle"
     assert math.isnan(per_latent.loc[0, "gt_auc_text"])  # silent on captions: left out
@@ -180,12 +160,96 @@ def test_per_modality_comparator_never_pools_an_image_only_detector_to_075():
     # 0, 4) (5 − 3)/12 = 1/6 → best 0.25
     assert per_latent.loc[1, "gt_auc_image"] == pytest.approx(0.25)
     assert per_latent.loc[1, "gt_concept_image"] == "gt_shape_circle"
+    # gt_auc / gt_concept: the better modality of each latent
+    assert list(per_latent["gt_concept"].iloc[:2]) == ["gt_shape_circle", "gt_emotion_happy"]
+    assert list(per_latent["gt_auc"].iloc[:2]) == [1.0, 1.0]
     assert per_latent.iloc[2].isna().all()
     summary = modality_auc_summary(per_latent)
     assert summary["groundtruth_auc_image"] == pytest.approx((1.0 + 0.25) / 2)
     assert summary["groundtruth_auc_text"] == pytest.approx(1.0)
     assert summary["groundtruth_auc"] == pytest.approx((0.625 + 1.0) / 2)
     assert (summary["gt_latents_image"], summary["gt_latents_text"]) == (2, 1)
+
+
+RECOVERY_CONCEPTS = ["gt_shape_circle", "gt_texture_dots", "gt_emotion_happy",
+                     "gt_attribute_day"]
+RECOVERY_FAMILIES = ["shape", "texture", "emotion", "attribute"]
+RECOVERY_MODALITIES = ["bimodal", "image", "text", "attribute"]
+
+
+def _recovery_case():
+    """8 pairs; circle on pairs 0–3, dots on 0, 4, happy on 1, 5, 6, day on 0, 2, 4, 6.
+    Latent 0 detects circle on images, latent 1 dots on images (both silent on captions),
+    latent 2 happy on captions (as −1), latent 3 is 1 on every caption (AUC 0.5 there); 2 and
+    3 are silent on images."""
+    labels = np.zeros((8, 4), dtype=bool)
+    labels[:4, 0] = labels[[0, 4], 1] = labels[[1, 5, 6], 2] = labels[[0, 2, 4, 6], 3] = True
+    image, text = np.zeros((8, 4)), np.zeros((8, 4))
+    image[:4, 0] = [1.0, 2.0, 0.5, 3.0]
+    image[[0, 4], 1] = [2.0, 1.0]
+    text[[1, 5, 6], 2] = -1.0
+    text[:, 3] = 1.0
+    features = pd.DataFrame({"group": ["bimodal", "image", "text", "image"],
+                             "mds_group": ["ImgD", "ImgD", "TextD", "ImgD"]})
+    aucs = modality_aucs(image, text, labels, RECOVERY_MODALITIES)
+    table = concept_recovery(aucs, RECOVERY_CONCEPTS, RECOVERY_FAMILIES, RECOVERY_MODALITIES,
+                             features)
+    return image, text, labels, table.set_index("concept")
+
+
+def test_an_image_only_detector_recovers_its_concept_at_auc_1_not_075():
+    image, text, labels, table = _recovery_case()
+    dots = table.loc["gt_texture_dots"]
+    assert dots["latent_image"] == 1 and dots["auc_image"] == 1.0 and dots["auc"] == 1.0
+    assert pd.isna(dots["latent_text"]) and math.isnan(dots["auc_text"])  # captions: not shown
+    # pooled rows: image ranks 16, 15 for the two positives, their captions tie at 7.5 with
+    # the 12 other zeros → (16 + 15 + 7.5 + 7.5 − 10) / (4 · 12) = 0.75
+    pooled = concept_auc(np.concatenate([image, text]), np.tile(labels, (2, 1)))
+    assert pooled[1, 1] == pytest.approx(0.75)
+    happy = table.loc["gt_emotion_happy"]
+    assert (happy["latent_text"], happy["auc_text"], happy["auc"]) == (2, 1.0, 1.0)
+    assert math.isnan(happy["auc_image"])
+
+
+def test_a_bimodal_concept_found_on_images_only_scores_075_as_the_mean():
+    _, _, _, table = _recovery_case()
+    circle = table.loc["gt_shape_circle"]
+    # images: latent 0 ranks the four positives on top → 1; captions: latent 0 is silent (no
+    # score), latent 3 ties everywhere → 0.5, latent 2 (3 + 7 + 3 + 3 − 10)/16 = 0.375
+    assert (circle["latent_image"], circle["auc_image"]) == (0, 1.0)
+    assert (circle["latent_text"], circle["auc_text"]) == (3, 0.5)
+    assert circle["auc"] == pytest.approx(0.75)
+    # the attribute, shown in both: images latent 1 (8 + 3.5 + 7 + 3.5 − 10)/16 = 0.75,
+    # captions latent 3 0.5 → 0.625, and no group to be right about
+    day = table.loc["gt_attribute_day"]
+    assert (day["auc_image"], day["auc_text"], day["auc"]) == (0.75, 0.5, 0.625)
+    assert math.isnan(day["right_group"]) and math.isnan(day["right_mds_group"])
+
+
+def test_right_group_shares_by_hand():
+    _, _, _, table = _recovery_case()
+    # circle: image best latent 0 (bimodal ✓, ImgD ✗), caption best latent 3 (image ✗, ImgD ✗)
+    assert table.loc["gt_shape_circle", "right_group"] == 0.5
+    assert table.loc["gt_shape_circle", "right_mds_group"] == 0.0
+    assert list(table.loc["gt_shape_circle", ["group_image", "group_text"]]) == [
+        "bimodal", "image"]
+    # dots → latent 1 (image, ImgD); happy → latent 2 (text, TextD)
+    assert list(table.loc["gt_texture_dots", ["right_group", "right_mds_group"]]) == [1.0, 1.0]
+    assert list(table.loc["gt_emotion_happy", ["right_group", "right_mds_group"]]) == [1.0, 1.0]
+    summary = recovery_summary(table.reset_index()).set_index("modality")
+    assert list(summary.index) == RECOVERY_MODALITIES
+    assert list(summary.loc["bimodal", ["auc_image", "auc_text", "mean_auc"]]) == [1.0, 0.5, 0.75]
+    assert list(summary.loc["bimodal", ["right_group", "right_mds_group"]]) == [0.5, 0.0]
+    assert summary.loc["image", "mean_auc"] == 1.0 and math.isnan(summary.loc["image", "auc_text"])
+    assert summary.loc["attribute", "mean_auc"] == 0.625
+    assert math.isnan(summary.loc["attribute", "right_group"])
+    # the shares average over concepts: a second bimodal concept right on both modalities
+    two = pd.DataFrame({"concept": ["a", "b"], "modality": ["bimodal", "bimodal"],
+                        "auc_image": [1.0, 0.8], "auc_text": [0.5, 0.6], "auc": [0.75, 0.7],
+                        "right_group": [0.5, 1.0], "right_mds_group": [0.0, 1.0]})
+    row = recovery_summary(two).iloc[0]
+    assert (row["concepts"], row["mean_auc"], row["right_group"], row["right_mds_group"]) == (
+        2, pytest.approx(0.725), 0.75, 0.5)
 
 
 def test_mds_figure_draws_plain_and_flagged_panels(tmp_path):

@@ -251,7 +251,12 @@ def test_feature_tables_describe_every_latent_and_concept(smoke_run):
     assert ((live["mu"] >= 0) & (live["mu"] <= 1)).all()
     concepts = pd.read_parquet(smoke_run / "results/features/toyclip/sae/toyworld_concepts.parquet")
     assert sorted(concepts["concept"]) == sorted(indicator_columns())
-    assert concepts["latent"].between(0, model.n_latents - 1).all()
+    for modality, shown in (("image", {"bimodal", "image", "attribute"}),
+                            ("text", {"bimodal", "text", "attribute"})):
+        visible = concepts["modality"].isin(shown)
+        best = concepts[f"latent_{modality}"]
+        assert best[visible].dropna().between(0, model.n_latents - 1).all()
+        assert best[~visible].isna().all()  # a concept this modality cannot show has no latent
 
 
 def test_every_job_left_a_log_and_a_benchmark(smoke_run):

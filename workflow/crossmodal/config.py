@@ -51,7 +51,8 @@ def reference_errors(config: Mapping) -> list[str]:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
     return (errors + dictionary_reference_errors(config, datasets) + split_errors(config)
-            + text_to_image_errors(config) + image_expert_errors(config))
+            + text_to_image_errors(config) + image_expert_errors(config)
+            + encoder_gate_errors(config))
 
 
 def dataset_errors(config: Mapping) -> list[str]:
@@ -332,6 +333,19 @@ def image_expert_users(config: Mapping) -> list[str]:
     if block and "unclip" not in block:
         users.append("case_studies.text_to_image")
     return users
+
+
+def encoder_gate_errors(config: Mapping) -> list[str]:
+    """A per-encoder ``encoder_gates.min_unimodal`` names every configured encoder."""
+    setting = config.get("encoder_gates", {}).get("min_unimodal")
+    if not isinstance(setting, Mapping):
+        return []
+    missing = sorted(set(config["encoders"]) - set(setting))
+    if not missing:
+        return []
+    message = (f"config error at 'encoder_gates.min_unimodal': no threshold for encoder(s) "
+               f"{missing}; add them or give one number for all")
+    return [message]
 
 
 def image_expert_errors(config: Mapping) -> list[str]:

@@ -1,5 +1,5 @@
 """Rule encoder_table: stack per-encoder rows, add the paper's reference row, write CSV
-and markdown."""
+and markdown; stack the per-encoder probe tables the same way."""
 
 import pandas as pd
 
@@ -12,6 +12,8 @@ def main(snakemake):
     rows = pd.concat([pd.read_csv(path) for path in snakemake.input.rows], ignore_index=True)
     table = pd.concat([rows, pd.DataFrame([paper_reference_row()])], ignore_index=True)
     write_table(table, snakemake.output.csv, snakemake.output.markdown)
+    probes = pd.concat([pd.read_csv(path) for path in snakemake.input.probes], ignore_index=True)
+    write_table(probes, snakemake.output.probes_csv, snakemake.output.probes_markdown)
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

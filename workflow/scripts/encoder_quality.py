@@ -1,13 +1,30 @@
-"""Rule encoder_quality: one encoder's row of the encoder table and its similarity histograms."""
+"""Rule encoder_quality: one encoder's row of the encoder table, its per-family linear probes with
+their gates (toyworld) and its similarity histograms."""
 
 import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.atomic import atomic_path
+from crossmodal.encoder_probes import (
+    empty_probe_table,
+    encoder_probe_table,
+    gates_passed,
+    scalar_gates,
+)
 from crossmodal.encoder_quality import encoder_row
 from crossmodal.encoders import load_encoder
 from crossmodal.report import cosine_similarity_samples, plot_similarity_histograms
 from crossmodal.store import read_embeddings
+
+
+def probes_and_gates(name, everything, evaluation, settings, toyworld, seed):
+    """(probe table, encoder-table gate columns) of encoder ``name``; probes need toyworld's
+    family labels and an ``encoder_gates`` config block."""
+    if not (toyworld and settings):
+        return empty_probe_table(), {}
+    probes = encoder_probe_table(name, everything.split("train"),
+                                 everything.split(evaluation["split"]), settings, seed)
+    return probes, {"probe_gates_passed": gates_passed(probes["passed"])}
 
 
 def main(snakemake):
@@ -15,12 +32,18 @@ def main(snakemake):
     seed = snakemake.params.seed
     runtime.configure(snakemake.threads, seed)
     name = snakemake.wildcards.encoder
-    embeddings = read_embeddings(snakemake.input.embeddings).split(evaluation["split"])
+    settings = snakemake.params.gates
+    toyworld = snakemake.params.dataset_kind == "toyworld"
+    everything = read_embeddings(snakemake.input.embeddings)
+    embeddings = everything.split(evaluation["split"])
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
-    row = encoder_row(name, encoder, embeddings, snakemake.params.dataset_kind == "toyworld",
-                      evaluation["recall_batch_size"], seed)
+    row = encoder_row(name, encoder, embeddings, toyworld, evaluation["recall_batch_size"], seed)
+    probes, gates = probes_and_gates(name, everything, evaluation, settings, toyworld, seed)
+    row.update({**gates, **scalar_gates(row, settings)})
     with atomic_path(snakemake.output.table) as tmp:
         pd.DataFrame([row]).to_csv(tmp, index=False)
+    with atomic_path(snakemake.output.probes) as tmp:
+        probes.to_csv(tmp, index=False)
     samples = cosine_similarity_samples(embeddings.image, embeddings.text,
                                         evaluation["histogram_pairs"], seed)
     plot_similarity_histograms(samples, snakemake.output.figure,

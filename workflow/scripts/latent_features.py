@@ -1,8 +1,8 @@
 """Rule latent_features: one row per latent of a dictionary (energies, μ, MDS, groups with the
-MDS grouping's flag, the best-matching toyworld concept pooled over both modalities and per
-modality) plus one row per ground-truth concept (its best latent)."""
+MDS grouping's flag, the best-matching toyworld concept on image rows, on caption rows and the
+better of the two) plus one row per ground-truth concept (its best latent on each modality that
+shows it)."""
 
-import numpy as np
 import pandas as pd
 
 from crossmodal import runtime
@@ -10,16 +10,17 @@ from crossmodal.dictionaries.checkpoint import load_with_embeddings
 from crossmodal.dictionaries.evaluate import encode_in_batches, paired_codes
 from crossmodal.modality.features import LatentStatistics
 from crossmodal.modality.groundtruth import (
-    best_latents,
-    concept_auc,
-    latent_concepts,
+    concept_recovery,
     latent_modality_auc,
+    modality_aucs,
 )
 from crossmodal.store import write_frame
 from crossmodal.world.concepts import FAMILY_BY_NAME, indicator_families
 
-CONCEPT_COLUMNS = ["concept", "family", "modality", "latent", "auc", "group", "mds_group",
-                   "right_group", "right_mds_group"]
+CONCEPT_COLUMNS = ["concept", "family", "modality",
+                   *(f"{c}_{m}" for m in ("image", "text")
+                     for c in ("latent", "auc", "group", "mds_group")),
+                   "auc", "right_group", "right_mds_group"]
 
 
 def latent_table(model, embeddings, tau: float, batch_size: int) -> pd.DataFrame:
@@ -31,9 +32,9 @@ def latent_table(model, embeddings, tau: float, batch_size: int) -> pd.DataFrame
 
 
 def groundtruth(model, embeddings, features: pd.DataFrame, pairs: int, seed: int):
-    """AUC of every latent for every ``gt_*`` concept on a seeded subsample of pairs: pooled
-    over image and caption rows (best latent per concept) and per modality (best concept per
-    latent, ``latent_modality_auc``)."""
+    """AUC of every latent for every ``gt_*`` concept on a seeded subsample of pairs, on image
+    rows and on caption rows (``modality_aucs``), read per latent (``latent_modality_auc``)
+    and per concept (``concept_recovery``)."""
     family_of = indicator_families()
     concepts = [c for c in embeddings.pairs.columns if c in family_of]
     if not concepts:
@@ -41,14 +42,13 @@ def groundtruth(model, embeddings, features: pd.DataFrame, pairs: int, seed: int
     sample = embeddings.subsample(pairs, seed)
     image_codes = encode_in_batches(model, sample.image)
     text_codes = encode_in_batches(model, sample.text)
-    pair_labels = sample.pairs[concepts].to_numpy(dtype=bool)
-    auc = concept_auc(np.concatenate([image_codes, text_codes]), np.tile(pair_labels, (2, 1)))
-    modality_of = {name: family.modality for name, family in FAMILY_BY_NAME.items()}
-    per_concept = best_latents(auc, concepts, family_of, modality_of, features)
-    per_modality = latent_modality_auc(image_codes, text_codes, pair_labels, concepts,
-                                       [modality_of[family_of[c]] for c in concepts])
-    return (pd.concat([features, latent_concepts(auc, concepts), per_modality], axis=1),
-            per_concept)
+    families = [family_of[c] for c in concepts]
+    kinds = [FAMILY_BY_NAME[family].modality for family in families]
+    aucs = modality_aucs(image_codes, text_codes, sample.pairs[concepts].to_numpy(dtype=bool),
+                         kinds)
+    per_latent = latent_modality_auc(aucs, concepts)
+    return (pd.concat([features, per_latent], axis=1),
+            concept_recovery(aucs, concepts, families, kinds, features)[CONCEPT_COLUMNS])
 
 
 def main(snakemake):

@@ -8,8 +8,10 @@ embeddings themselves and latents that detect no concept. Each MP dictionary is 
   many directions, not the few of the centred embeddings;
 * ``r2`` ≥ ``min_r2`` — it still reconstructs;
 * ``bimodal_concept_auc`` ≥ (the reference dictionary's, on the same encoder) − ``auc_margin`` —
-  the mean, over toyworld's bimodal concepts, of the AUC of the concept's best latent (the
-  ground-truth recovery table); the reference is a TopK SAE of the same size;
+  how well the dictionary recovers toyworld's bimodal concepts: the mean over them of each
+  concept's recovery AUC ``auc`` = (AUC of its best latent on image rows + AUC of its best
+  latent on caption rows) / 2 (``groundtruth.concept_recovery``), so a dictionary that detects
+  them on one modality only scores 0.75, not 1; the reference is a TopK SAE of the same size;
 
 and reported, ungated: ``atom_cosine_to_init`` (mean_k cos(D_k, D₀_k) at the end of training),
 ``delta_r1`` and ``recall1_bimodal`` (recall@1 of the bimodal-only reconstructions).
@@ -28,8 +30,9 @@ REPORTED = ("atom_cosine_to_init", "delta_r1", "recall1_bimodal")
 
 
 def bimodal_concept_auc(concepts: pd.DataFrame) -> pd.Series:
-    """Mean best-latent AUC of the bimodal concepts per (encoder, method), from the per-concept
-    ground-truth table (columns encoder, method, modality, auc)."""
+    """Per (encoder, method): mean over the bimodal concepts of their recovery AUC, ``auc`` =
+    (auc_image + auc_text) / 2, from the per-concept ground-truth table (columns encoder,
+    method, modality, auc)."""
     bimodal = concepts[concepts["modality"] == "bimodal"]
     return bimodal.groupby(["encoder", "method"])["auc"].mean()
 

@@ -1,28 +1,28 @@
 """Score learned latents against toyworld's ground truth (no paper has this).
 
-For every concept c (a ``gt_<family>_<value>`` indicator of the pair) and latent k, the AUC of the
-latent's activation z_k as a detector of c over both modalities: the 2N rows are the N image
-codes and the N caption codes, each labelled with its pair's indicator. Rank form (ties averaged):
+Everything here comes from one AUC matrix per modality (``modality_aucs``). On the N image rows
+and, separately, on the N caption rows, each latent's activation a(z) = |z| (``mds.activation``)
+is ranked as a detector of each concept c (a ``gt_<family>_<value>`` indicator of the pair).
+Rank form (ties averaged), P and Q the rows with and without c:
 
-    AUC[c, k] = (Σ_{rows with c} rank_k(row) − P(P + 1)/2) / (P · Q),
+    AUC_m[c, k] = (Σ_{rows of m with c} rank_k(row) − P(P + 1)/2) / (P · Q),    (C, K) per m.
 
-P and Q the numbers of rows with and without c. A concept's best latent is argmax_k AUC[c, k]; it
-lands in the right group when a bimodal concept's best latent is bimodal (μ rule) / CrossD (MDS),
-an image-only concept's is image / ImgD, a text-only concept's is text / TextD. That pooled
-best-latent score measures recoverability (is each concept somewhere in the dictionary?).
+A modality m only scores the concepts it can show (``VISIBLE_FAMILIES``: images bimodal +
+image-only families, captions bimodal + text-only families, both the attribute, whose cues the
+config may put in either modality), and a latent with a(z) = 0 on every row of m is no detector
+there; both are NaN in AUC_m. Pooling the two modalities instead would give a latent that
+detects a concept perfectly on images, and is silent on captions, AUC 0.75 (its caption rows
+tie at 0 with the negatives).
 
-The per-latent, per-modality comparator (``latent_modality_auc``, ``modality_auc_summary``)
-measures average monosemanticity instead, the quantity paper A's Mono estimates. Each latent is
-scored on image rows and on caption rows separately, by its activation a(z) = |z|
-(``mds.activation``), against the concepts that modality can show (``VISIBLE_FAMILIES``: images
-bimodal + image-only families, captions bimodal + text-only families, both the attribute, whose
-cues the config may put in either modality; a concept a modality does not show cannot raise a
-latent's best AUC there). A latent's score in a modality is its best concept AUC on those rows;
-a latent with a(z) = 0 on every row of a modality has no score there (NaN) and is left out of
-that modality's mean rather than counted at 0.5. A model's number per modality is the mean over
-its latents with a score; the model-level number is the mean of the two modalities. Pooling the
-two modalities instead would give a latent that detects a bimodal concept perfectly on images,
-and is silent on captions, AUC 0.75 (its caption rows tie at 0 with the negatives).
+Two views of the same matrices:
+
+* per latent (``latent_modality_auc``, ``modality_auc_summary``) — max_c AUC_m[c, k], the
+  quantity paper A's Mono estimates (average monosemanticity);
+* per concept (``concept_recovery``, ``recovery_summary``) — max_k AUC_m[c, k] on every modality
+  m that shows c, and the concept's recovery AUC, the mean over those modalities: the image AUC
+  of an image-only concept, the caption AUC of a text-only one, (image + caption) / 2 of a
+  bimodal concept or the attribute. A best latent lands in the right group when it is in the μ /
+  MDS group its concept's modality predicts (``EXPECTED_GROUPS``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from scipy.stats import rankdata
 
 from crossmodal.modality.mds import activation
 
+MODALITIES = ("image", "text")
 EXPECTED_GROUPS: dict[str, tuple[str, str]] = {
     "bimodal": ("bimodal", "CrossD"),
     "image": ("image", "ImgD"),
@@ -47,7 +48,7 @@ VISIBLE_FAMILIES: dict[str, tuple[str, ...]] = {
 
 
 def concept_auc(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(C, K) AUC of each latent's activation (codes (M, K)) for each binary label (M, C).
+    """(C, K) AUC of each latent's values (codes (M, K)) for each binary label (M, C).
     Labels that are constant over the rows get NaN."""
     ranks = rankdata(codes, axis=0)                       # (M, K), ties averaged
     labels = np.asarray(labels, dtype=np.float64)
@@ -61,80 +62,51 @@ def concept_auc(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return auc
 
 
-def best_latents(auc: np.ndarray, concepts: Sequence[str], family_of: Mapping[str, str],
-                 modality_of: Mapping[str, str], features: pd.DataFrame) -> pd.DataFrame:
-    """One row per concept: its best latent, that latent's AUC, μ-group and MDS-group, and whether
-    they are the groups its family's modality expects (NaN for families with no expectation)."""
-    best = np.nanargmax(np.where(np.isnan(auc), -np.inf, auc), axis=1)
-    rows = []
-    for c, concept in enumerate(concepts):
-        latent = int(best[c])
-        family = family_of[concept]
-        modality = modality_of[family]
-        group, mds_group = features["group"].iloc[latent], features["mds_group"].iloc[latent]
-        expected = EXPECTED_GROUPS.get(modality)
-        rows.append({
-            "concept": concept, "family": family, "modality": modality, "latent": latent,
-            "auc": float(auc[c, latent]), "group": group, "mds_group": mds_group,
-            "right_group": float(group == expected[0]) if expected else np.nan,
-            "right_mds_group": float(mds_group == expected[1]) if expected else np.nan,
-        })
-    return pd.DataFrame(rows)
-
-
-def latent_concepts(auc: np.ndarray, concepts: Sequence[str]) -> pd.DataFrame:
-    """One row per latent: the concept it detects best (``gt_concept``) and that AUC."""
-    filled = np.where(np.isnan(auc), -np.inf, auc)
-    best = filled.argmax(0)
-    return pd.DataFrame({"gt_concept": np.asarray(concepts, dtype=object)[best],
-                         "gt_auc": filled[best, np.arange(auc.shape[1])]})
-
-
-def recovery_summary(per_concept: pd.DataFrame) -> pd.DataFrame:
-    """Per family modality: concepts, mean best AUC and the share landing in the right group."""
-    scored = per_concept.dropna(subset=["right_group"])
-    return (scored.groupby("modality", sort=False)
-            .agg(concepts=("concept", "size"), mean_auc=("auc", "mean"),
-                 right_group=("right_group", "mean"), right_mds_group=("right_mds_group", "mean"))
-            .reset_index())
-
-
-def best_concept_auc(codes: np.ndarray, labels: np.ndarray, concepts: Sequence[str]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Per latent of codes (N, K) on one modality's rows: the best AUC (K,) of a(z) = |z| over
-    the binary labels (N, C) and that concept's name (K,); NaN / None for latents with a(z) = 0
-    on every row, or when no label varies."""
+def modality_auc(codes: np.ndarray, labels: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """(C, K) AUC_m of a(z) = |z| of one modality's codes (N, K) for the labels (N, C); NaN
+    rows for concepts the modality does not show (``visible`` (C,) False) and NaN columns for
+    latents with a(z) = 0 on every row."""
     strength = activation(np.asarray(codes, dtype=np.float64))
-    n_latents = strength.shape[1]
-    auc_best, concept_best = np.full(n_latents, np.nan), np.full(n_latents, None, dtype=object)
-    if len(concepts) == 0:
-        return auc_best, concept_best
-    auc = concept_auc(strength, labels)                                    # (C, K)
-    filled = np.where(np.isnan(auc), -np.inf, auc)
-    best = filled.argmax(0)
-    value = filled[best, np.arange(n_latents)]
-    scored = (strength > 0).any(0) & np.isfinite(value)
-    auc_best[scored] = value[scored]
-    concept_best[scored] = np.asarray(concepts, dtype=object)[best[scored]]
-    return auc_best, concept_best
+    auc = concept_auc(strength, labels)
+    auc[~np.asarray(visible, dtype=bool)] = np.nan
+    auc[:, ~(strength > 0).any(0)] = np.nan
+    return auc
 
 
-def latent_modality_auc(image_codes: np.ndarray, text_codes: np.ndarray, labels: np.ndarray,
-                        concepts: Sequence[str], concept_modalities: Sequence[str]
-                        ) -> pd.DataFrame:
-    """One row per latent: ``gt_auc_{image,text}`` and ``gt_concept_{image,text}``, its best
-    concept AUC on the N image rows (codes (N, K)) and on the N caption rows (N, K), each
-    against the concepts of ``VISIBLE_FAMILIES`` of that modality. Row n of both code arrays
-    and of ``labels`` (N, C) is one pair; ``concept_modalities`` (C,) are the concepts'
-    family modalities ("bimodal", "image", "text", "attribute")."""
+def modality_aucs(image_codes: np.ndarray, text_codes: np.ndarray, labels: np.ndarray,
+                  concept_modalities: Sequence[str]) -> dict[str, np.ndarray]:
+    """{"image": AUC_image, "text": AUC_text}, each (C, K) from ``modality_auc``. Row n of both
+    code arrays (N, K) and of ``labels`` (N, C) is one pair; ``concept_modalities`` (C,) are
+    the concepts' family modalities ("bimodal", "image", "text", "attribute")."""
     labels, kinds = np.asarray(labels, dtype=bool), np.asarray(concept_modalities)
+    codes = {"image": image_codes, "text": text_codes}
+    return {m: modality_auc(codes[m], labels, np.isin(kinds, VISIBLE_FAMILIES[m]))
+            for m in MODALITIES}
+
+
+def _argmax(auc: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index and value of the largest non-NaN entry along ``axis``; (-1, NaN) where all NaN."""
+    filled = np.where(np.isnan(auc), -np.inf, auc)
+    best = filled.argmax(axis)
+    value = np.take_along_axis(filled, np.expand_dims(best, axis), axis).squeeze(axis)
+    scored = np.isfinite(value)
+    return np.where(scored, best, -1), np.where(scored, value, np.nan)
+
+
+def latent_modality_auc(aucs: Mapping[str, np.ndarray], concepts: Sequence[str]) -> pd.DataFrame:
+    """One row per latent k: ``gt_auc_m`` = max_c AUC_m[c, k] and ``gt_concept_m`` its concept
+    for m = image, text (NaN / None where the latent is silent on m), and ``gt_auc`` /
+    ``gt_concept``, the better of the two."""
+    names = np.append(np.asarray(concepts, dtype=object), None)   # index -1 → None
     columns = {}
-    for modality, codes in (("image", image_codes), ("text", text_codes)):
-        visible = np.isin(kinds, VISIBLE_FAMILIES[modality])
-        auc, best = best_concept_auc(codes, labels[:, visible],
-                                     list(np.asarray(concepts, dtype=object)[visible]))
-        columns[f"gt_auc_{modality}"], columns[f"gt_concept_{modality}"] = auc, best
-    return pd.DataFrame(columns)
+    for m in MODALITIES:
+        best, value = _argmax(aucs[m], axis=0)
+        columns[f"gt_auc_{m}"], columns[f"gt_concept_{m}"] = value, names[best]
+    frame = pd.DataFrame(columns)
+    text_better = frame["gt_auc_text"] > frame["gt_auc_image"].fillna(-np.inf)
+    frame["gt_auc"] = frame[["gt_auc_image", "gt_auc_text"]].max(axis=1)
+    frame["gt_concept"] = frame["gt_concept_image"].where(~text_better, frame["gt_concept_text"])
+    return frame
 
 
 def modality_auc_summary(per_latent: pd.DataFrame) -> dict[str, float]:
@@ -147,3 +119,61 @@ def modality_auc_summary(per_latent: pd.DataFrame) -> dict[str, float]:
             "groundtruth_auc": float((image.mean() + text.mean()) / 2),
             "gt_latents_image": int(image.notna().sum()),
             "gt_latents_text": int(text.notna().sum())}
+
+
+def _best_latents(auc: np.ndarray, features: pd.DataFrame, suffix: str) -> pd.DataFrame:
+    """Per concept (rows of auc (C, K)): its best latent on one modality, that AUC and the
+    latent's μ- and MDS-group (<NA> / NaN / None where no latent scores it)."""
+    best, value = _argmax(auc, axis=1)
+    group = np.append(features["group"].to_numpy(dtype=object), None)[best]
+    mds_group = np.append(features["mds_group"].to_numpy(dtype=object), None)[best]
+    return pd.DataFrame({f"latent_{suffix}": pd.array(np.where(best < 0, None, best),
+                                                      dtype="Int64"),
+                         f"auc_{suffix}": value, f"group_{suffix}": group,
+                         f"mds_group_{suffix}": mds_group})
+
+
+def _right_share(table: pd.DataFrame, column: str, expected: Sequence, shown: np.ndarray
+                 ) -> np.ndarray:
+    """(C,) share of the modalities showing each concept whose best latent's ``column`` group
+    is the ``expected`` one (C,) (None → NaN: no expectation)."""
+    expected = np.asarray(expected, dtype=object)
+    right = np.stack([table[f"{column}_{m}"].to_numpy(dtype=object) == expected
+                      for m in MODALITIES], axis=1)                  # (C, 2)
+    share = (right & shown).sum(1) / shown.sum(1)
+    return np.where(pd.isna(expected), np.nan, share)
+
+
+def concept_recovery(aucs: Mapping[str, np.ndarray], concepts: Sequence[str],
+                     families: Sequence[str], concept_modalities: Sequence[str],
+                     features: pd.DataFrame) -> pd.DataFrame:
+    """One row per concept c: on each modality m, its best latent ``latent_m`` = argmax_k
+    AUC_m[c, k], ``auc_m``, ``group_m``, ``mds_group_m`` (missing where m does not show c);
+    ``auc`` = mean of auc_m over the modalities showing c; ``right_group`` /
+    ``right_mds_group`` = the share of those modalities whose best latent is in the group c's
+    modality predicts (NaN for the attribute, which predicts none). ``features`` (K rows):
+    the latents' ``group`` and ``mds_group``."""
+    table = pd.concat([_best_latents(aucs[m], features, m) for m in MODALITIES], axis=1)
+    kinds = np.asarray(concept_modalities)
+    shown = np.stack([np.isin(kinds, VISIBLE_FAMILIES[m]) for m in MODALITIES], axis=1)
+    per_modality = table[[f"auc_{m}" for m in MODALITIES]].to_numpy(dtype=np.float64)
+    table["auc"] = np.where(shown, per_modality, 0.0).sum(1) / shown.sum(1)
+    expected = [EXPECTED_GROUPS.get(kind, (None, None)) for kind in kinds]
+    table["right_group"] = _right_share(table, "group", [e[0] for e in expected], shown)
+    table["right_mds_group"] = _right_share(table, "mds_group", [e[1] for e in expected], shown)
+    table.insert(0, "modality", kinds)
+    table.insert(0, "family", list(families))
+    table.insert(0, "concept", list(concepts))
+    return table
+
+
+def recovery_summary(per_concept: pd.DataFrame) -> pd.DataFrame:
+    """Per concept modality: concepts, mean ``auc_image`` / ``auc_text`` over them (NaN for a
+    modality that does not show them), ``mean_auc`` (mean recovery AUC) and the right-group
+    shares (means of ``right_group`` / ``right_mds_group``)."""
+    return (per_concept.groupby("modality", sort=False)
+            .agg(concepts=("concept", "size"), auc_image=("auc_image", "mean"),
+                 auc_text=("auc_text", "mean"), mean_auc=("auc", "mean"),
+                 right_group=("right_group", "mean"),
+                 right_mds_group=("right_mds_group", "mean"))
+            .reset_index())

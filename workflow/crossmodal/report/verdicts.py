@@ -527,6 +527,8 @@ VERDICTS: dict[str, Entry] = {
 # glob on the file name → why the table is not compared with a paper
 NO_COUNTERPART: dict[str, str] = {
     "dictionaries.csv": "a run summary of the trained dictionaries; neither paper prints one",
+    "encoder_probes.csv": "probes of toyworld's concept families against their known modality; "
+                          "the papers' real data have no such labels",
     "groundtruth_*.csv": "toyworld's known concepts; the papers' real data have no ground truth",
     "paperA_mono_groundtruth.csv": "Mono against toyworld's ground truth, which real data lack",
     "attribute_asymmetry.csv": "paper A table 2's reading checked against toyworld's configured "

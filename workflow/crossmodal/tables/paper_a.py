@@ -91,7 +91,8 @@ def _rank(values: pd.Series) -> pd.Series:
 
 def best_latent_auc(recovery: pd.DataFrame, target: str) -> float:
     """Recoverability of a dictionary ``target`` ("encoder/method"): its ``groundtruth_recovery``
-    mean best-latent AUC (pooled image + caption rows), weighted by the concept counts."""
+    mean recovery AUC (best latent on the rows of each modality that shows the concept, the mean
+    of image and caption for bimodal concepts), weighted by the concept counts."""
     encoder, method = target.split("/")
     mine = recovery[(recovery["encoder"] == encoder) & (recovery["method"] == method)]
     return float((mine["mean_auc"] * mine["concepts"]).sum() / mine["concepts"].sum())
