@@ -12,7 +12,9 @@ def main(snakemake):
     spec = ToyworldSpec(
         seed=snakemake.params.seed, image_size=block["image_size"], n_train=block["n_train"],
         n_test=block["n_test"], n_shifted=block["n_shifted"], n_edits=block["n_edits"],
-        shift_concentration=block["shift_concentration"], cues=block["attribute_cues"])
+        shift_concentration=block["shift_concentration"], cues=block["attribute_cues"],
+        mention_rates=block.get("mention_rates", {}),
+        depiction_rates=block.get("depiction_rates", {}))
     pairs, edits = build_pairs(spec, workers=min(snakemake.threads, runtime.cpu_count()))
     families = {f.name: {"modality": f.modality, "values": list(f.values)} for f in FAMILIES}
     metadata = {"dataset": snakemake.wildcards.dataset, "kind": "toyworld",

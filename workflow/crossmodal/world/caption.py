@@ -2,7 +2,10 @@
 
 Only text-visible families are read: bimodal families are named, text-only families
 (register, emotion, photographer) shape the wording, the attribute's word appears when its
-text cue is on. Image-only families (texture, tint, blur, border) are never read here.
+text cue is on. An image-only family (texture, tint, blur, border) is read only where the
+scene's ``mentioned_<family>`` flag is set: its value is then named in one background clause,
+``"on a blurry framed striped warm background"`` at the longest, before the register
+decoration.
 """
 
 from __future__ import annotations
@@ -12,6 +15,15 @@ from collections.abc import Mapping
 PLURAL = {"circle": "circles", "square": "squares", "triangle": "triangles", "star": "stars",
           "heart": "hearts", "cross": "crosses"}
 ATTRIBUTE_PHRASE = {"day": "in daylight", "night": "at night"}
+# The adjective that names each mentionable value, in the order they stand in the clause.
+MENTION_WORDS: dict[str, dict[str, str]] = {
+    "blur": {"blurred": "blurry"},
+    "border": {"framed": "framed"},
+    "texture": {"stripes": "striped", "dots": "dotted", "checker": "checkered", "noise": "noisy"},
+    "tint": {"warm": "warm", "cool": "cool"},
+}
+# The longest caption: 25 words without mentions, 32 with all four (the toy tokenizer's
+# context_length must be at least the word count + 2 for nothing to be cut).
 MAX_WORDS = 32
 
 
@@ -19,6 +31,13 @@ def object_phrase(count: str, size: str, colour: str, shape: str) -> str:
     """``"two large red stars"`` — the phrase that names the bimodal object concepts."""
     noun = shape if count == "one" else PLURAL[shape]
     return f"{count} {size} {colour} {noun}"
+
+
+def mention_phrase(scene: Mapping) -> str | None:
+    """``"on a striped warm background"``: the mentioned image-only values, or None if none is."""
+    words = [MENTION_WORDS[name][scene[name]] for name in MENTION_WORDS
+             if scene.get(f"mentioned_{name}", False) and scene[name] != "none"]
+    return f"on a {' '.join(words)} background" if words else None
 
 
 def write_caption(scene: Mapping) -> str:
@@ -29,6 +48,9 @@ def write_caption(scene: Mapping) -> str:
         body.append(f'with the word " {scene["word"]} "')
     if scene["cue_text"]:
         body.append(ATTRIBUTE_PHRASE[scene["attribute"]])
+    mentions = mention_phrase(scene)
+    if mentions:
+        body.append(mentions)
     text = " ".join(body)
 
     register = scene["register"]

@@ -2,7 +2,9 @@
 
 ``build_pairs`` returns the ``pairs.parquet`` frame: one row per image–caption pair
 with ``pair_id``, ``split``, ``image`` (PNG bytes), ``caption``, one categorical column per
-concept family, the attribute cue flags and the ``gt_*`` indicator columns. Edit triplets are
+concept family, the attribute cue flags, the ``mentioned_<family>`` / ``depicted_<family>`` flags
+(which image-only values the caption names, which text-only values the image shows) and the
+``gt_*`` indicator columns. Edit triplets are
 stored as ordinary pairs of split ``edit`` (so every encoder embeds them like any other pair)
 plus an ``edits`` frame that links source, target and the relative caption.
 """
@@ -41,10 +43,20 @@ class ToyworldSpec:
     n_edits: int = 500
     shift_concentration: float = 0.5
     cues: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: DEFAULT_CUES)
+    # P(caption names an image-only family's value | present), per family (absent: 0)
+    mention_rates: Mapping[str, float] = field(default_factory=dict)
+    # P(image shows a text-only family's value as a glyph | present), per family (absent: 0)
+    depiction_rates: Mapping[str, float] = field(default_factory=dict)
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator per split, so changing one split's size leaves the others."""
         return np.random.default_rng([self.seed, SPLIT_STREAMS[stream]])
+
+    def sample(self, n: int, rng: np.random.Generator,
+               frequencies: Mapping[str, list[float]] | None = None) -> pd.DataFrame:
+        """``n`` scenes with this spec's attribute cues and mention / depiction rates."""
+        return sample_scenes(n, rng, frequencies, self.cues, self.mention_rates,
+                             self.depiction_rates)
 
 
 def encode_png(image) -> bytes:
@@ -83,7 +95,7 @@ def render_pngs(scenes: pd.DataFrame, size: int, workers: int = 1, chunk: int = 
 def edit_scenes(spec: ToyworldSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Source scenes, target scenes (one bimodal family changed) and the edit table."""
     rng = spec.rng("edit")
-    sources = sample_scenes(spec.n_edits, rng, cues=spec.cues)
+    sources = spec.sample(spec.n_edits, rng)
     targets = sources.copy()
     changed = rng.choice(np.array(EDITABLE_FAMILIES), size=spec.n_edits)
     rows = []
@@ -112,7 +124,7 @@ def scene_table(spec: ToyworldSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = []
     for split, n, frequencies in (("train", spec.n_train, None), ("test", spec.n_test, None),
                                   ("shifted", spec.n_shifted, shifted)):
-        scenes = sample_scenes(n, spec.rng(split), frequencies, spec.cues)
+        scenes = spec.sample(n, spec.rng(split), frequencies)
         parts.append(_split_frame(scenes, split, [f"{split}-{i:06d}" for i in range(n)]))
     sources, targets, edits = edit_scenes(spec)
     parts.append(_split_frame(sources, "edit", list(edits["source_pair_id"])))

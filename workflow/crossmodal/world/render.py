@@ -3,8 +3,12 @@
 Layout on the 64-px reference canvas (scaled to ``size``): the objects sit in a row in the top
 or bottom half, the typographic word in the other half, the attribute badge in the middle band,
 the border as a 3-px frame. Only image-visible families (bimodal, image-only and the attribute's
-image cue) are read; text-only families never reach this module, which the tests check by
-rendering scenes that differ only in them.
+image cue) are read; a text-only family reaches the image only where the scene's
+``depicted_<family>`` flag is set, as a glyph (``GLYPH_BOX``) at one end of the middle band —
+the only place that no object, word, badge or frame ever covers at 32 or 64 px (the corners
+are not: a large object of the top row reaches up to row 5). The glyph is a light 12×4 tile of
+four 3-px cells with the cell of the value's index dark (a 1-of-4 code): emotion on the left,
+photographer on the right.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from crossmodal.world.concepts import RGB
+from crossmodal.world.concepts import FAMILY_BY_NAME, RGB
 
 REFERENCE_SIZE = 64
 BACKGROUND = np.array([150.0, 150.0, 150.0])
@@ -29,6 +33,12 @@ BADGE = {"day": 255, "night": 0}
 # The typographic word's font size on the reference canvas: 18 px fills about the width of a
 # 64-px image, large enough for the toy CLIP to learn to read (at 12 px it never did).
 WORD_FONT_SIZE = 18
+# Glyph tiles on the reference canvas, (x0, y0, x1, y1) with exclusive ends: the middle band's
+# free rows 30-33, inside the frame and clear of the centre badge.
+GLYPH_BOX = {"emotion": (4.0, 30.0, 16.0, 34.0), "photographer": (48.0, 30.0, 60.0, 34.0)}
+GLYPH_CELL = 3.0
+GLYPH_LIGHT, GLYPH_DARK = (235, 235, 235), (25, 25, 25)
+GLYPH_MIN_SIZE = 32  # below it the 3-px cells merge and the glyph no longer tells values apart
 
 
 class Rendering(NamedTuple):
@@ -115,6 +125,32 @@ def _draw_object(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r:
         draw.polygon([(cx + r * px, cy + r * py) for px, py in POLYGONS[shape]], fill=fill)
 
 
+def glyph_pixels(box: tuple[float, float, float, float], size: int) -> tuple[int, ...]:
+    """A reference-canvas box as pixel bounds (x0, y0, x1, y1), ends exclusive, at ``size``."""
+    scale = size / REFERENCE_SIZE
+    return tuple(int(np.floor(v * scale)) for v in box)
+
+
+def glyph_cell(family: str, value: str) -> tuple[float, float, float, float]:
+    """The reference box of the dark cell that codes ``value`` in ``family``'s glyph."""
+    x0, y0, _, y1 = GLYPH_BOX[family]
+    index = FAMILY_BY_NAME[family].concepts.index(value)
+    return (x0 + index * GLYPH_CELL, y0, x0 + (index + 1) * GLYPH_CELL, y1)
+
+
+def _draw_glyphs(draw: ImageDraw.ImageDraw, scene: Mapping, size: int) -> None:
+    """The tile of every depicted text-only value (see the module docstring)."""
+    for family, tile in GLYPH_BOX.items():
+        value = scene.get(family, "none")
+        if not scene.get(f"depicted_{family}", False) or value == "none":
+            continue
+        if size < GLYPH_MIN_SIZE:
+            raise ValueError(f"a depicted {family} needs images of at least {GLYPH_MIN_SIZE} px")
+        for box, fill in ((tile, GLYPH_LIGHT), (glyph_cell(family, value), GLYPH_DARK)):
+            x0, y0, x1, y1 = glyph_pixels(box, size)
+            draw.rectangle([x0, y0, x1 - 1, y1 - 1], fill=fill)
+
+
 def render_scene(scene: Mapping, size: int = REFERENCE_SIZE) -> Rendering:
     """Draw the image of ``scene`` (a row of ``scenes.sample_scenes``) at ``size``×``size``."""
     rng = np.random.default_rng(int(scene["render_seed"]))
@@ -139,6 +175,7 @@ def render_scene(scene: Mapping, size: int = REFERENCE_SIZE) -> Rendering:
         draw.text(
             (size / 2, other_row), scene["word"], fill=(15, 15, 15), font=_font(size), anchor="mm"
         )
+    _draw_glyphs(draw, scene, size)
     if scene["cue_image"]:
         half = 3 * scale
         c = size / 2
