@@ -16,7 +16,7 @@ rule encoder_quality:
         encoder=encoder_config,
         evaluation=config["evaluation"],
         gates=config.get("encoder_gates", {}),
-        dataset_kind=config["datasets"][config["evaluation"]["dataset"]]["kind"],
+        dataset=config["datasets"][config["evaluation"]["dataset"]],
         seed=config["seed"],
     log:
         "results/logs/encoder_quality/{encoder}.log",

@@ -22,7 +22,8 @@ SUMMARY = pd.DataFrame([
 # recovery auc is the mean of its image and caption AUCs (both equal here).
 CONCEPTS = pd.DataFrame(
     [{"encoder": "toyclip", "method": m, "concept": c, "modality": mod, "auc_image": auc,
-      "auc_text": auc if mod == "bimodal" else float("nan"), "auc": auc}
+      "auc_text": auc if mod == "bimodal" else float("nan"), "auc": auc,
+      "right_group": 1.0}
      for m, aucs in (("sae", (0.70, 0.72, 0.5)), ("store", (0.53, 0.53, 0.9)),
                      ("topk", (0.74, 0.70, 0.6)))
      for c, mod, auc in zip("abc", ("bimodal", "bimodal", "image"), aucs, strict=True)])
@@ -83,3 +84,21 @@ def test_the_gate_reads_the_mean_of_the_image_and_caption_aucs():
                  "bimodal_concept_auc")
     assert gate["value"] == 0.75 and math.isclose(gate["threshold"], 0.97)
     assert gate["passed"] == "FAIL"
+
+
+def test_unimodal_gates_take_the_worst_auc_and_the_right_group_share():
+    rows = [("c", "image", 0.90, 1.0), ("d", "image", 0.85, 0.0), ("e", "text", 0.95, 1.0),
+            ("f", "text", 0.82, 1.0), ("g", "text", 0.99, 1.0), ("a", "bimodal", 0.40, 0.0)]
+    concepts = pd.DataFrame([{"encoder": "toyclip", "method": "sae", "concept": c,
+                              "modality": mod, "auc": auc, "right_group": right}
+                             for c, mod, auc, right in rows])
+    gates = dictionary_gates(METRICS.iloc[:1], SUMMARY, concepts, {})
+    worst = _gate(gates, "sae", "unimodal_concept_auc")
+    # the bimodal concept's 0.40 is not a unimodal concept: the worst is f's 0.82
+    assert worst["value"] == 0.82 and worst["threshold"] == 0.8 and worst["passed"] == "pass"
+    right = _gate(gates, "sae", "unimodal_right_group")
+    assert right["value"] == 0.8 and right["passed"] == "pass"           # 4 of 5
+    strict = dictionary_gates(METRICS.iloc[:1], SUMMARY, concepts,
+                              {"min_unimodal_auc": 0.9, "min_right_group": 0.9})
+    assert _gate(strict, "sae", "unimodal_concept_auc")["passed"] == "FAIL"
+    assert _gate(strict, "sae", "unimodal_right_group")["passed"] == "FAIL"

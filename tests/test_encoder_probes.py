@@ -18,6 +18,7 @@ from crossmodal.encoder_probes import (
     gate_probes,
     gates_passed,
     scalar_gates,
+    shown_ceiling,
     unimodal_threshold,
 )
 from crossmodal.store import Embeddings
@@ -110,6 +111,25 @@ def test_gate_columns_by_hand():
     assert gates_passed(table["passed"]) == "3 of 6"
     # toyclip's unimodal bar is 0.60: emotion from texts at 0.70 passes
     assert gate_probes(probes, SETTINGS, "toyclip")["passed"].iloc[5] == PASS
+
+
+def test_shown_ceiling_by_hand():
+    # 5 classes, shown at rate 0.25: one class at recall 1, four at 0.25 → (1 + 1) / 5 = 0.4
+    assert shown_ceiling(0.2, 0.25) == pytest.approx(0.4)
+    assert shown_ceiling(0.5, 0.0) == 0.5            # never shown: chance
+    assert shown_ceiling(1 / 3, 1.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="probability"):
+        shown_ceiling(0.2, 1.5)
+
+
+def test_the_other_modality_gate_allows_what_it_is_shown():
+    probes = pd.DataFrame([_row("texture", "image", "text", 0.40, 0.2),
+                           _row("emotion", "text", "image", 0.40, 0.2)])
+    # texture named in 20 % of captions: ceiling 0.2 + 0.2 · 0.8 = 0.36, threshold 0.41
+    table = gate_probes(probes, SETTINGS, "toyclip", {"texture": 0.2})
+    np.testing.assert_allclose(table["ceiling"], [0.36, 0.2])
+    np.testing.assert_allclose(table["threshold"], [0.41, 0.25])
+    assert list(table["passed"]) == [PASS, FAIL]
 
 
 def test_scalar_gates_by_hand():

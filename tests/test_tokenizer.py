@@ -52,3 +52,16 @@ def test_image_view_is_a_translation_or_flip_of_the_input():
     view = image_view(pixels, torch.Generator().manual_seed(1), max_shift=2)
     assert view.shape == pixels.shape
     assert sorted(view.flatten().tolist()) == sorted(pixels.flatten().tolist())
+
+
+def test_image_view_erases_one_band_of_rows_per_image():
+    pixels = torch.arange(1, 1 + 4 * 3 * 10 * 10, dtype=torch.float32).reshape(4, 3, 10, 10)
+    plain = image_view(pixels, torch.Generator().manual_seed(3), max_shift=1)
+    erased = image_view(pixels, torch.Generator().manual_seed(3), max_shift=1,
+                        erase_fraction=0.3)
+    for image in range(4):
+        blank = (erased[image] == 0).all(dim=(0, 2))               # (H,) rows set to 0
+        rows = torch.nonzero(blank).flatten().tolist()
+        assert len(rows) == 3 and rows == list(range(rows[0], rows[0] + 3))   # 0.3 · 10, one band
+        kept = ~blank                                              # every other row as without
+        assert torch.equal(erased[image][:, kept], plain[image][:, kept])

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from crossmodal.config import ConfigError, check_config
 from crossmodal.world import FAMILIES, render_image, render_scene, write_caption
@@ -248,6 +249,21 @@ def test_config_accepts_the_rates_and_rejects_register():
         check_config(config, schema)
 
 
-def test_default_config_leaves_the_lever_off():
-    block = _config()["datasets"]["toyworld"]
-    assert "mention_rates" not in block and "depiction_rates" not in block
+def test_default_captions_fit_the_toy_text_towers():
+    config = _config()
+    assert any(config["datasets"]["toyworld"]["mention_rates"].values())
+    for encoder in ("toyclip", "toydeclip"):     # the longest caption + start and end tokens
+        assert config["encoders"][encoder]["architecture"]["context_length"] >= MAX_WORDS + 2
+
+
+def test_the_variant_without_levers_turns_every_rate_off():
+    config = _config()
+    overlay = yaml.safe_load(
+        (ROOT / "config" / "toyworld_without_unimodal_levers.yaml").read_text())
+    update_config(config, overlay)
+    check_config(config, ROOT / "config" / "schema.yaml")
+    block = config["datasets"]["toyworld"]
+    assert not any(block["mention_rates"].values()) and not any(block["depiction_rates"].values())
+    assert config["encoders"]["toydeclip"]["training"]["erase_fraction"] == 0.0
+    assert config["encoders"]["toydeclip"]["training"]["self_supervision"] == 1.0   # kept
+    assert config["encoders"]["toyclip"]["architecture"]["text_width"] == 64

@@ -14,9 +14,18 @@ prediction) has BA = 1 / C whatever the class frequencies: that is the chance le
 What each family's ground-truth modality says a probe should reach (``expected``):
 
 * bimodal — high from both modalities, gate BA ≥ ``min_bimodal``;
-* image-only — high from images (BA ≥ ``min_unimodal[encoder]``), chance from texts
-  (BA − 1/C ≤ ``max_above_chance``); text-only — the reverse;
+* image-only — high from images (BA ≥ ``min_unimodal[encoder]``), at most the ceiling of what
+  captions reveal from texts (BA − ceiling ≤ ``max_above_chance``); text-only — the reverse;
 * attribute — cue strengths per class and modality come from the dataset config: not gated.
+
+The ceiling of a family that the other modality shows at rate p (the dataset's ``mention_rates``
+for image-only families in captions, ``depiction_rates`` for text-only families in images; P(shown
+| present)) is the balanced accuracy of a probe that reads every shown value and guesses one
+fixed class otherwise: one class keeps recall 1, the other C − 1 reach recall p,
+
+    ceiling = (1 + (C − 1) p) / C = 1/C + p (1 − 1/C),
+
+which is the chance level 1/C at p = 0.
 
 Encoder-level gates reuse the encoder table's columns: ``gap_dim`` ≥ ``min_gap``, ``recall@1`` ≥
 ``min_recall_at_1`` and ``zero_shot_shape`` ≥ ``min_zero_shot_shape``. A failing gate is
@@ -45,7 +54,7 @@ logger = logging.getLogger(__name__)
 MODALITIES = ("image", "text")
 PASS, FAIL, NOT_GATED = "pass", "fail", "not gated"
 PROBE_COLUMNS = ("encoder", "family", "family_modality", "embedding", "classes", "accuracy",
-                 "chance", "expected", "gate", "threshold", "passed")
+                 "chance", "ceiling", "expected", "gate", "threshold", "passed")
 # encoder table column → (gate setting, encoder-table column of the gate's verdict)
 SCALAR_GATES = {
     "gap_dim": ("min_gap", "gate_gap_dim"),
@@ -57,6 +66,14 @@ SCALAR_GATES = {
 def chance_level(labels: np.ndarray) -> float:
     """Balanced accuracy of an input-blind probe: 1 / C, C the distinct values of ``labels``."""
     return 1.0 / len(np.unique(np.asarray(labels)))
+
+
+def shown_ceiling(chance: float, rate: float) -> float:
+    """Balanced accuracy of the best probe that sees a family's value only where the other
+    modality shows it, at rate ``rate``: chance + rate · (1 − chance) (module docstring)."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"a mention / depiction rate is a probability; got {rate}")
+    return chance + rate * (1.0 - chance)
 
 
 def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,29 +140,38 @@ def unimodal_threshold(setting: float | Mapping[str, float], encoder: str) -> fl
     return float(setting[encoder])
 
 
-def probe_gate(row: Mapping, settings: Mapping, encoder: str) -> dict[str, object]:
-    """expected, gate (``≥`` / ``≤`` / ""), threshold and passed (pass / fail / not gated) of one
-    probe row: high → accuracy ≥ min_bimodal or min_unimodal[encoder]; chance → accuracy ≤
-    chance + max_above_chance."""
+def probe_gate(row: Mapping, settings: Mapping, encoder: str,
+               shown_rates: Mapping[str, float] | None = None) -> dict[str, object]:
+    """ceiling, expected, gate (``≥`` / ``≤`` / ""), threshold and passed (pass / fail / not
+    gated) of one probe row: high → accuracy ≥ min_bimodal or min_unimodal[encoder]; chance →
+    accuracy ≤ ceiling + max_above_chance, the ceiling from the rate at which the other
+    modality shows the family (``shown_rates``, family → rate; absent = 0)."""
     expected = expected_level(row["family_modality"], row["embedding"])
+    ceiling = row["chance"]
     if expected == NOT_GATED:
-        return {"expected": expected, "gate": "", "threshold": float("nan"), "passed": NOT_GATED}
+        return {"ceiling": float("nan"), "expected": expected, "gate": "",
+                "threshold": float("nan"), "passed": NOT_GATED}
     if expected == "chance":
-        threshold = row["chance"] + settings["max_above_chance"]
+        ceiling = shown_ceiling(row["chance"], (shown_rates or {}).get(row["family"], 0.0))
+        threshold = ceiling + settings["max_above_chance"]
         ok = row["accuracy"] <= threshold
-        return {"expected": expected, "gate": "≤", "threshold": threshold,
+        return {"ceiling": ceiling, "expected": expected, "gate": "≤", "threshold": threshold,
                 "passed": PASS if ok else FAIL}
     threshold = (settings["min_bimodal"] if row["family_modality"] == "bimodal"
                  else unimodal_threshold(settings["min_unimodal"], encoder))
-    return {"expected": expected, "gate": "≥", "threshold": float(threshold),
+    return {"ceiling": float("nan"), "expected": expected, "gate": "≥",
+            "threshold": float(threshold),
             "passed": PASS if row["accuracy"] >= threshold else FAIL}
 
 
-def gate_probes(probes: pd.DataFrame, settings: Mapping, encoder: str) -> pd.DataFrame:
-    """``probes`` (rows of :func:`family_probes`) with encoder, expected, gate, threshold and
-    passed columns, in :data:`PROBE_COLUMNS` order."""
-    gates = pd.DataFrame([probe_gate(row, settings, encoder) for _, row in probes.iterrows()],
-                         columns=["expected", "gate", "threshold", "passed"], index=probes.index)
+def gate_probes(probes: pd.DataFrame, settings: Mapping, encoder: str,
+                shown_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """``probes`` (rows of :func:`family_probes`) with encoder, ceiling, expected, gate,
+    threshold and passed columns, in :data:`PROBE_COLUMNS` order."""
+    gates = pd.DataFrame([probe_gate(row, settings, encoder, shown_rates)
+                          for _, row in probes.iterrows()],
+                         columns=["ceiling", "expected", "gate", "threshold", "passed"],
+                         index=probes.index)
     table = pd.concat([probes.assign(encoder=encoder), gates], axis=1)
     return table.reindex(columns=list(PROBE_COLUMNS))
 
@@ -168,12 +194,14 @@ def scalar_gates(row: Mapping, settings: Mapping) -> dict[str, str]:
 
 
 def encoder_probe_table(name: str, train: Embeddings, test: Embeddings, settings: Mapping,
-                        seed: int, families: Sequence[Family] = FAMILIES) -> pd.DataFrame:
+                        seed: int, families: Sequence[Family] = FAMILIES,
+                        shown_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The gated probe table of encoder ``name``: probes fitted on ``settings["probe_pairs"]``
-    pairs of ``train`` (seeded subsample), scored on ``test``."""
+    pairs of ``train`` (seeded subsample), scored on ``test``; ``shown_rates`` as in
+    :func:`probe_gate`."""
     sample = train.subsample(settings["probe_pairs"], seed)
     probes = family_probes(sample, test, seed, settings["max_iter"], families)
-    return gate_probes(probes, settings, name)
+    return gate_probes(probes, settings, name, shown_rates)
 
 
 def empty_probe_table() -> pd.DataFrame:

@@ -17,13 +17,15 @@ from crossmodal.report import cosine_similarity_samples, plot_similarity_histogr
 from crossmodal.store import read_embeddings
 
 
-def probes_and_gates(name, everything, evaluation, settings, toyworld, seed):
+def probes_and_gates(name, everything, evaluation, settings, dataset, seed):
     """(probe table, encoder-table gate columns) of encoder ``name``; probes need toyworld's
     family labels and an ``encoder_gates`` config block."""
-    if not (toyworld and settings):
+    if not (dataset["kind"] == "toyworld" and settings):
         return empty_probe_table(), {}
+    shown_rates = {**dataset.get("mention_rates", {}), **dataset.get("depiction_rates", {})}
     probes = encoder_probe_table(name, everything.split("train"),
-                                 everything.split(evaluation["split"]), settings, seed)
+                                 everything.split(evaluation["split"]), settings, seed,
+                                 shown_rates=shown_rates)
     return probes, {"probe_gates_passed": gates_passed(probes["passed"])}
 
 
@@ -33,12 +35,13 @@ def main(snakemake):
     runtime.configure(snakemake.threads, seed)
     name = snakemake.wildcards.encoder
     settings = snakemake.params.gates
-    toyworld = snakemake.params.dataset_kind == "toyworld"
+    dataset = snakemake.params.dataset
+    toyworld = dataset["kind"] == "toyworld"
     everything = read_embeddings(snakemake.input.embeddings)
     embeddings = everything.split(evaluation["split"])
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     row = encoder_row(name, encoder, embeddings, toyworld, evaluation["recall_batch_size"], seed)
-    probes, gates = probes_and_gates(name, everything, evaluation, settings, toyworld, seed)
+    probes, gates = probes_and_gates(name, everything, evaluation, settings, dataset, seed)
     row.update({**gates, **scalar_gates(row, settings)})
     with atomic_path(snakemake.output.table) as tmp:
         pd.DataFrame([row]).to_csv(tmp, index=False)

@@ -12,6 +12,11 @@ embeddings themselves and latents that detect no concept. Each MP dictionary is 
   concept's recovery AUC ``auc`` = (AUC of its best latent on image rows + AUC of its best
   latent on caption rows) / 2 (``groundtruth.concept_recovery``), so a dictionary that detects
   them on one modality only scores 0.75, not 1; the reference is a TopK SAE of the same size;
+* ``unimodal_concept_auc`` ≥ ``min_unimodal_auc`` — the worst image-only or text-only concept's
+  recovery AUC (its best latent on the rows of the modality that shows it): every unimodal
+  concept has a latent that detects it;
+* ``unimodal_right_group`` ≥ ``min_right_group`` — the share of those concepts whose best latent
+  sits in the μ-group of their modality (image-only concept → image group, text-only → text);
 
 and reported, ungated: ``atom_cosine_to_init`` (mean_k cos(D_k, D₀_k) at the end of training),
 ``delta_r1`` and ``recall1_bimodal`` (recall@1 of the bimodal-only reconstructions).
@@ -25,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 DEFAULTS = {"architectures": ["mp"], "min_stable_rank": 10.0, "min_r2": 0.9,
-            "reference": "topk", "auc_margin": 0.03}
+            "reference": "topk", "auc_margin": 0.03, "min_unimodal_auc": 0.8,
+            "min_right_group": 0.8}
+UNIMODAL = ("image", "text")
 REPORTED = ("atom_cosine_to_init", "delta_r1", "recall1_bimodal")
 
 
@@ -37,15 +44,26 @@ def bimodal_concept_auc(concepts: pd.DataFrame) -> pd.Series:
     return bimodal.groupby(["encoder", "method"])["auc"].mean()
 
 
+def unimodal_recovery(concepts: pd.DataFrame) -> pd.DataFrame:
+    """Per (encoder, method): ``worst_auc``, the smallest recovery ``auc`` over the image-only
+    and text-only concepts, and ``right_group``, the mean of their ``right_group`` (the share
+    whose best latent is in their modality's μ-group), from the per-concept table."""
+    unimodal = concepts[concepts["modality"].isin(UNIMODAL)]
+    return unimodal.groupby(["encoder", "method"]).agg(worst_auc=("auc", "min"),
+                                                        right_group=("right_group", "mean"))
+
+
 def _gate(name: str, value: float, threshold: float, passed: bool | None) -> dict:
     return {"gate": name, "value": value, "threshold": threshold,
             "passed": "n/a" if passed is None else ("pass" if passed else "FAIL")}
 
 
 def gates_of(encoder: str, method: str, metrics: Mapping, summary: Mapping,
-             concept_auc: pd.Series | None, settings: Mapping) -> list[dict]:
+             concept_auc: pd.Series | None, settings: Mapping,
+             unimodal: pd.DataFrame | None = None) -> list[dict]:
     """The gate rows of one dictionary: its metric row (``metrics``), its ``dictionaries.csv``
-    row (``summary``) and the bimodal concept AUCs of every dictionary (None off toyworld)."""
+    row (``summary``), the bimodal concept AUCs of every dictionary and their unimodal recovery
+    (``unimodal_recovery``; both None off toyworld)."""
     rows = [_gate("stable_rank_d", metrics["stable_rank_d"], settings["min_stable_rank"],
                   metrics["stable_rank_d"] >= settings["min_stable_rank"]),
             _gate("r2", metrics["r2"], settings["min_r2"], metrics["r2"] >= settings["min_r2"])]
@@ -55,6 +73,12 @@ def gates_of(encoder: str, method: str, metrics: Mapping, summary: Mapping,
         threshold = reference - settings["auc_margin"]
         rows.append(_gate("bimodal_concept_auc", own, threshold,
                           None if np.isnan(threshold) else bool(own >= threshold)))
+    if unimodal is not None and (encoder, method) in unimodal.index:
+        worst, right = unimodal.loc[(encoder, method), ["worst_auc", "right_group"]]
+        rows += [_gate("unimodal_concept_auc", worst, settings["min_unimodal_auc"],
+                       bool(worst >= settings["min_unimodal_auc"])),
+                 _gate("unimodal_right_group", right, settings["min_right_group"],
+                       bool(right >= settings["min_right_group"]))]
     reported = {"atom_cosine_to_init": summary.get("final_atom_cosine_to_init", np.nan),
                 "delta_r1": metrics.get("delta_r1", np.nan),
                 "recall1_bimodal": metrics.get("recall1_bimodal", np.nan)}
@@ -71,11 +95,12 @@ def dictionary_gates(metrics: pd.DataFrame, summary: pd.DataFrame,
     (pass / FAIL / n/a)."""
     settings = {**DEFAULTS, **settings}
     concept_auc = None if concepts is None else bimodal_concept_auc(concepts)
+    unimodal = None if concepts is None else unimodal_recovery(concepts)
     by_dictionary = summary.set_index(["encoder", "dictionary"])
     rows = []
     for _, row in metrics.iterrows():
         key = (row["encoder"], row["method"])
         facts = by_dictionary.loc[key].to_dict() if key in by_dictionary.index else {}
-        rows += gates_of(*key, row.to_dict(), facts, concept_auc, settings)
+        rows += gates_of(*key, row.to_dict(), facts, concept_auc, settings, unimodal)
     return pd.DataFrame(rows, columns=["encoder", "dictionary", "gate", "value", "threshold",
                                        "passed"])

@@ -43,6 +43,7 @@ class TrainingConfig:
     warmup_steps: int = 50
     grad_clip: float = 1.0
     self_supervision: float = 0.0
+    erase_fraction: float = 0.0
     max_logit_scale: float = 100.0
     text_lr_scale: float = 1.0
     seed: int = 0
@@ -131,7 +132,8 @@ def train_toy_clip(
             self_loss = torch.zeros(())
             if config.self_supervision > 0:
                 scale = out["logit_scale"]
-                image_pair = model.encode_image(image_view(pixels, generator), normalize=True)
+                view = image_view(pixels, generator, erase_fraction=config.erase_fraction)
+                image_pair = model.encode_image(view, normalize=True)
                 text_pair = model.encode_text(text_view(text, generator), normalize=True)
                 self_loss = (
                     loss_fn(out["image_features"], image_pair, scale)

@@ -89,7 +89,7 @@ SECTIONS: list[Section] = [
                     "concept family from image and from text embeddings (balanced accuracy, "
                     "chance = 1 / classes) against what the family's modality predicts: bimodal "
                     "families high from both, image- or text-only families high from their own "
-                    "modality and at chance from the other; each gate is shown as pass / fail.",
+                    "modality and at chance from the other, up to what captions or images show of it (the ceiling of the mention rates); each gate is shown as pass / fail.",
         table_patterns=("encoders.csv", "encoder_probes.csv"),
         figure_patterns=("similarity_*.png",),
     ),
