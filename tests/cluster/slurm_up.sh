@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bring up a single-node SLURM cluster on this machine for tests/cluster (DESIGN §8).
+# Bring up a single-node SLURM cluster on this machine for tests/cluster (the SLURM profile tests).
 #
 #   bash tests/cluster/slurm_up.sh      # then sbatch / squeue / snakemake --profile ... work
 #   bash tests/cluster/slurm_down.sh    # stops every daemon it started, by PID
