@@ -31,6 +31,8 @@ DATASETS = sorted(config["datasets"])
 ENCODERS = sorted(config["encoders"])
 TOY_ENCODERS = sorted(n for n, e in config["encoders"].items() if e["backend"] == "toy")
 DICTIONARIES = sorted(config.get("dictionaries", {}))
+# the 95 % intervals behind the verdicts: bootstrap resamples and level (every table rule)
+UNCERTAINTY = {"resamples": 200, "level": 0.95, **config.get("uncertainty", {})}
 DICTIONARY_TARGETS = [
     (encoder, method)
     for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
