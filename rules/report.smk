@@ -80,6 +80,7 @@ rule report:
     params:
         config=config,
         benchmark_rules=lambda wildcards: upstream_benchmarks(workflow.rules, report_roots()),
+        captions=os.path.join(workflow.basedir, "report"),  # the figures' captions (report/*.rst)
     log:
         "results/logs/report.log",
     benchmark:

@@ -147,10 +147,51 @@ def test_report_shows_tables_figures_and_other_results(results):
     assert sources == ["../figures/similarity_toy-a.png"]
     assert (out.parent / urllib.parse.unquote(sources[0])).resolve().is_file()
     assert anchors_resolve(page)
-    encoders, other = page.index("<h2>Encoders</h2>"), page.index(f"<h2>{OTHER_RESULTS}</h2>")
-    assert encoders < page.index('<h3 id="table-encoders">encoders.csv — paper B table 6</h3>')
-    assert page.index('<h3 id="table-encoders">') < other < page.index('<h3 id="table-unclaimed">')
+    foundations = page.index("<h2>Foundations — encoders and dictionaries</h2>")
+    other = page.index(f"<h2>{OTHER_RESULTS}</h2>")
+    heading = page.index('<h3 id="table-encoders">paper B table 6 — every encoder has a modality')
+    assert foundations < heading < other < page.index('<h3 id="table-unclaimed">unclaimed.csv')
     assert list(out.parent.iterdir()) == [out]
+
+
+def test_report_leads_with_the_claims_and_ends_with_the_metadata(results):
+    out = results / "report" / "index.html"
+    build_report(results / "tables", results / "figures", out, {"config hash": "abc123"})
+    page = out.read_text(encoding="utf-8")
+    claims, metadata = page.index("<h2>Paper claims</h2>"), page.index("<h2>Run metadata</h2>")
+    assert claims < page.index("<h2>Contents</h2>") < page.index("<h2>Foundations") < metadata
+    assert page.index("<h2>Paper claims</h2>") < page.index("<h3")  # before any table
+    # every claim has a row; the one whose table is shown links to it
+    assert page.count('<td class="evidence">') == 21
+    assert '<a href="#table-encoders">table 6</a>' in page
+    assert "paperB_table4.csv was not produced" in page
+
+
+def test_tables_fold_intervals_into_their_column_and_sort_in_paper_order(tmp_path):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    for number in (10, 2, 9):
+        pd.DataFrame({"model": ["toy"], "Q": [0.5], "Q ±": [0.0123]}).to_csv(
+            tables / f"paperB_table{number}.csv", index=False)
+    out = tmp_path / "index.html"
+    build_report(tables, tmp_path / "figures", out, {})
+    page = out.read_text(encoding="utf-8")
+    assert "<td>0.5 ± 0.012</td>" in page and "<th>Q ±</th>" not in page
+    heads = [page.index(f'<h3 id="table-paperb-table{n}">') for n in (2, 9, 10)]
+    assert heads == sorted(heads)
+
+
+def test_figures_carry_their_caption_and_subject(tmp_path):
+    figures, captions = tmp_path / "figures", tmp_path / "captions"
+    captions.mkdir()
+    (captions / "energy.rst").write_text("Paper B figure 2: the energies.\n\nMore.", "utf-8")
+    write_png(figures / "energy_toyclip.sae_a.png")
+    out = tmp_path / "report" / "index.html"
+    build_report(tmp_path / "tables", figures, out, {}, captions_dir=captions)
+    page = out.read_text(encoding="utf-8")
+    assert ("<figcaption>toyclip / sae_a: Paper B figure 2: the energies. "
+            "<code>energy_toyclip.sae_a.png</code></figcaption>") in page
+    assert "More." not in page
 
 
 def test_report_escapes_metadata(tmp_path):

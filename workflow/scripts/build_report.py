@@ -15,7 +15,8 @@ def main(snakemake):
     benchmarks = {path: rules.get(path) or rule_of(path) for path in snakemake.input.benchmarks}
     metadata = run_metadata(snakemake.params.config, benchmarks)
     galleries = {Path(page).parent.name: Path(page) for page in snakemake.input.galleries}
-    build_report(tables_dir, figures_dir, snakemake.output.html, metadata, galleries=galleries)
+    build_report(tables_dir, figures_dir, snakemake.output.html, metadata, galleries=galleries,
+                 captions_dir=snakemake.params.captions)
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

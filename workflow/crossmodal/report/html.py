@@ -1,20 +1,23 @@
 """The HTML report (``results/report/index.html``), driven by the files that exist.
 
-Each ``Section`` of ``SECTIONS`` claims, by glob pattern on the file name, the CSV tables of
-``tables_dir`` and the images of ``figures_dir`` it presents; later stages add a ``Section``.
-Files no section claims go into a final "Other results" section, so nothing is ever hidden.
-Only the top level of each directory is read (sub-directories hold per-encoder intermediates);
-temporary files of in-progress atomic writes are skipped.
-
-Every table carries a one-line verdict (``crossmodal.report.verdicts``): does it support the
-claim the paper makes with it? A "Paper claims" section lists them all with links. A small
-script marks images that fail to load (class ``broken``, ``data-broken-images`` on ``<body>``),
-so a reader — or a headless browser — sees a missing figure at once.
+The page opens with the claims table: every claim of both papers (``verdicts.CLAIMS``, paper
+order) with our numbers and their 95 % intervals and one of four outcomes. Then each ``Section``
+of ``SECTIONS`` (paper A's sections, paper B's, then the gates of the trained models) presents
+the CSV tables of ``tables_dir`` and the images of ``figures_dir`` it claims by glob pattern on
+the file name, tables in paper order (natural order: table 2 before table 10) with a title, each
+figure with its caption (the ``report/*.rst`` text the rule attaches to it, headed by the
+encoder / dictionary the file is for). Files no section claims go into "Other results", so
+nothing is ever hidden; the run metadata comes last. A column ``C ±`` is shown inside column C
+as "value ± half-width". Only the top level of each directory is read; temporary files of
+in-progress atomic writes are skipped. A small script marks images that fail to load (class
+``broken``, ``data-broken-images`` on ``<body>``), so a reader — or a headless browser — sees a
+missing figure at once.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import urllib.parse
@@ -26,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.atomic import write_text_atomic
+from crossmodal.metrics.uncertainty import is_interval_column
 from crossmodal.report import verdicts
 
 TABLE_SUFFIXES = (".csv",)
@@ -35,6 +39,7 @@ OTHER_RESULTS = "Other results"
 METADATA_ID = "run-metadata"
 CLAIMS_ID = "paper-claims"
 VERDICT_CLASSES = {verdicts.HOLDS: "holds", verdicts.FAILS: "fails",
+                   verdicts.INCONCLUSIVE: "inconclusive",
                    verdicts.NOT_COMPARABLE: "not-comparable"}
 
 CSS = """
@@ -52,9 +57,13 @@ figcaption { font-size: 0.85em; color: #555; }
 .verdict { font-weight: 600; margin: 0.2em 0 0.4em; }
 .verdict.holds { color: #1a7f37; }
 .verdict.fails { color: #b35900; }
+.verdict.inconclusive { color: #8a6d00; }
 .verdict.not-comparable { color: #666; }
-table.claims td, table.claims th { text-align: left; }
-table.claims td:nth-child(2) { white-space: nowrap; }
+table.claims td, table.claims th { text-align: left; vertical-align: top; }
+table.claims td:nth-child(1), table.claims td:nth-child(2), table.claims td:nth-child(5) {
+  white-space: nowrap; }
+table.claims td.evidence { font-size: 0.85em; }
+figure { max-width: 46em; }
 img.broken { outline: 3px solid #a00; min-width: 10em; min-height: 3em; }
 """
 # Marks every image that did not load; <body data-images / data-broken-images> sum it up.
@@ -82,73 +91,106 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section(
-        title="Encoders",
-        description="Quality of each encoder: zero-shot accuracy per bimodal concept family, "
-                    "recall@k within batches of 256, and the modality gap; cosine-similarity "
-                    "histograms as in paper B figure 11. On toyworld, a linear probe of every "
-                    "concept family from image and from text embeddings (balanced accuracy, "
-                    "chance = 1 / classes) against what the family's modality predicts: bimodal "
-                    "families high from both, image- or text-only families high from their own "
-                    "modality and at chance from the other, up to what captions or images show of it (the ceiling of the mention rates); each gate is shown as pass / fail.",
-        table_patterns=("encoders.csv", "encoder_probes.csv"),
-        figure_patterns=("similarity_*.png",),
+        title="Paper A §2 — modality dominance of the latents",
+        description="Paper A figure 1: the modality dominance score of every latent of CLIP, "
+                    "DeCLIP and the dictionaries trained on CLIP, split into ImgD, CrossD and "
+                    "TextD. Look for CLIP's skew towards images and a more balanced split for "
+                    "DeCLIP and the SAE.",
+        figure_patterns=("mds_groups.png",),
     ),
     Section(
-        title="Dictionaries",
-        description="Every trained dictionary (paper B's SAE family with and without the "
-                    "alignment penalty, paper A's Multimodal TopK SAE and NCL): size, β, wall "
-                    "time, final reconstruction and active latents; active latents per modality "
-                    "over training (paper A figures 11–12); the β sweep of paper B appendix B "
-                    "(figures 7–8). The gates say whether each Matching Pursuit SAE learned a "
-                    "dictionary (stable rank of its atoms, R², recovery of toyworld's bimodal "
-                    "concepts against a TopK SAE) rather than storing training examples.",
-        table_patterns=("dictionaries.csv", "dictionary_gates.csv"),
-        figure_patterns=("active_latents.png", "beta_sweep_*.png"),
-    ),
-    Section(
-        title="Modality",
-        description="Which modality each latent belongs to: paper A's modality dominance score "
-                    "groups (figure 1), paper B's energies and modality score μ with the τ rule "
-                    "(figure 2), the high-energy unimodal atoms (figures 16–17), paper B's "
-                    "metric tables 1, 3 and 4, the toy data-generating process of appendix C "
-                    "(table 5) and the toyworld ground-truth recovery.",
-        table_patterns=("paperB_table[1345].csv", "groundtruth_recovery.csv",
-                        "groundtruth_concepts.csv"),
-        figure_patterns=("mds_groups.png", "energy_*.png", "unimodal_*.png", "bridge_*.png"),
-    ),
-    Section(
-        title="Interventions",
-        description="Paper B §5: closing the modality gap through the bimodal atoms (tables 9–11 "
-                    "on the train / test / shifted splits, the LAION / COCO / ImageNet "
-                    "analogues; table 12 against Schrodi et al. and baselines A–C; figures 4, "
-                    "10, 24, 25) and semantic vector arithmetic on toyworld's edit triplets "
-                    "(tables 2, 7, 8; figures 5, 6, 23).",
-        table_patterns=("paperB_table[2789].csv", "paperB_table1[012].csv"),
-        figure_patterns=("gap_*.png", "embedding_pca_*.png", "arithmetic_*.png"),
-    ),
-    Section(
-        title="Monosemanticity",
-        description="Paper A §3: EmbSim and WinRate of the top-activating images and captions of "
-                    "every latent against random ones (eq. 5; table 4, figure 2), Visual and "
-                    "Textual Mono of the MDS groups (table 5, figure 3), Mono over dictionary "
-                    "training (figure 13) and the ICLR version's modality-classification check "
-                    "(its table 1). On toyworld the image embedding model h is the toyworld "
+        title="Paper A §3 — monosemanticity",
+        description="EmbSim and WinRate of the top-activating images and captions of every latent "
+                    "against random ones (eq. 5; table 4, figure 2), Visual and Textual Mono of the "
+                    "MDS groups (table 5, figure 3), Mono over dictionary training (figure 13), the "
+                    "ICLR version's modality-classification check (its table 1) and, on toyworld, "
+                    "Mono against the known concepts. The image embedding model h is the toyworld "
                     "image expert, gated per family (image_expert_quality).",
         table_patterns=("paperA_table4.csv", "paperA_table5.csv", "paperA_iclr_table1.csv",
                         "paperA_mono_groundtruth.csv", "image_expert_quality.csv"),
         figure_patterns=("mono_*.png",),
     ),
     Section(
-        title="Case studies",
-        description="Paper A §4: the attribute pattern across modalities (tables 1, 2, 6 and "
-                    "figure 7 on toyworld's day/night attribute, with the configured truth), "
-                    "the modality-specific adversarial defence (table 3) and text-to-image "
-                    "control through an embedding-conditioned decoder (figures 10, 14).",
+        title="Paper A §4 — case studies",
+        description="The attribute pattern across modalities (tables 1, 2, 6 and figure 7 on "
+                    "toyworld's day/night attribute, with the configured truth), the "
+                    "modality-specific adversarial defence (table 3) and text-to-image control "
+                    "through an embedding-conditioned decoder (figures 10, 14).",
         table_patterns=("paperA_table[1236].csv", "attribute_*.csv", "adversarial_*.csv",
                         "control_*.csv"),
         figure_patterns=("attribute_*.png", "adversarial_*.png", "control_*.png"),
     ),
+    Section(
+        title="Paper B §3–4 — the modality score and the geometry of the dictionaries",
+        description="Paper B's energies and modality score μ with the τ rule (figure 2), the "
+                    "high-energy unimodal atoms (figures 16–17), the bridge atoms, the metric "
+                    "tables 1, 3 and 4, the toy data-generating process of appendix C (table 5) "
+                    "and, on toyworld, how well each dictionary recovers the known concepts.",
+        table_patterns=("paperB_table[1345].csv", "groundtruth_recovery.csv",
+                        "groundtruth_concepts.csv"),
+        figure_patterns=("energy_*.png", "unimodal_*.png", "bridge_*.png"),
+    ),
+    Section(
+        title="Paper B §5 — interventions",
+        description="Semantic vector arithmetic on toyworld's edit triplets (tables 2, 7, 8; "
+                    "figures 5, 6, 23) and closing the modality gap through the bimodal atoms "
+                    "(tables 9–11 on the train / test / shifted splits, the LAION / COCO / "
+                    "ImageNet analogues; table 12 against Schrodi et al. and baselines A–C; "
+                    "figures 4, 10, 24, 25).",
+        table_patterns=("paperB_table[2789].csv", "paperB_table1[012].csv"),
+        figure_patterns=("arithmetic_*.png", "gap_*.png", "embedding_pca_*.png"),
+    ),
+    Section(
+        title="Foundations — encoders and dictionaries",
+        description="What every trained model must have learned before the tables above mean "
+                    "anything. Encoders: zero-shot accuracy per bimodal concept family, recall@k "
+                    "within batches of 256, the modality gap (paper B table 6, figure 11) and, on "
+                    "toyworld, a linear probe of every concept family from image and from text "
+                    "embeddings against what the family's modality predicts, each gate pass / "
+                    "fail. Dictionaries: size, β, reconstruction, active latents over training "
+                    "(paper A figures 11–12), the β sweep (paper B figures 7–8) and the gates that "
+                    "say whether each Matching Pursuit SAE learned a dictionary rather than "
+                    "storing training examples.",
+        table_patterns=("encoders.csv", "encoder_probes.csv", "dictionaries.csv",
+                        "dictionary_gates.csv"),
+        figure_patterns=("similarity_*.png", "active_latents.png", "beta_sweep_*.png"),
+    ),
 ]
+
+# figure file-name pattern → the caption file (report/*.rst) its rule attaches to it
+FIGURE_CAPTIONS: dict[str, str] = {
+    "mds_groups.png": "mds.rst",
+    "mono_models.png": "mono_models.rst",
+    "mono_modality.png": "mono_modality.rst",
+    "mono_training.png": "mono_training.rst",
+    "attribute_*.png": "attribute_examples.rst",
+    "control_*.png": "control.rst",
+    "energy_*.png": "energy.rst",
+    "unimodal_*.png": "unimodal.rst",
+    "bridge_*.png": "bridge.rst",
+    "arithmetic_example_*.png": "arithmetic_example.rst",
+    "arithmetic_ood_*.png": "arithmetic_ood.rst",
+    "gap_illustration.png": "gap_illustration.rst",
+    "gap_knn_*.png": "gap_knn.rst",
+    "embedding_pca_*.png": "embedding_pca.rst",
+    "similarity_*.png": "similarity.rst",
+    "active_latents.png": "dictionaries.rst",
+    "beta_sweep_*.png": "beta_sweep.rst",
+}
+# result file → its title when no paper claim names it
+TABLE_TITLES: dict[str, str] = {
+    "encoders.csv": "Encoders: zero-shot, recall, modality gap and gates (paper B table 6's DiM)",
+    "encoder_probes.csv": "Encoders: linear probe of every toyworld family from each modality",
+    "dictionaries.csv": "Every trained dictionary",
+    "dictionary_gates.csv": "What each gated dictionary learned (pass / fail)",
+    "groundtruth_recovery.csv": "Recovery of toyworld's known concepts per dictionary",
+    "groundtruth_concepts.csv": "Recovery per concept",
+    "paperA_mono_groundtruth.csv": "Mono against toyworld's ground truth",
+    "image_expert_quality.csv": "Gate of the image expert h",
+    "attribute_asymmetry.csv": "Attribute cues: measured against the configured truth",
+    "adversarial_runs.csv": "Adversarial defence: every run behind table 3",
+    "control_decoder_quality.csv": "Gate of case study 3's decoder",
+}
 GALLERIES_ID = "galleries"
 
 
@@ -198,8 +240,9 @@ def fill_sections(tables: list[Path], figures: list[Path],
     taken = {METADATA_ID, CLAIMS_ID, GALLERIES_ID}
     filled = []
     for section in sections:
-        mine_tables = claim(tables, section.table_patterns, claimed)
-        mine_figures = claim(figures, section.figure_patterns, claimed)
+        mine_tables = sorted(claim(tables, section.table_patterns, claimed), key=table_order)
+        mine_figures = sorted(claim(figures, section.figure_patterns, claimed),
+                              key=lambda f: natural_key(f.name))
         if mine_tables or mine_figures:
             filled.append(FilledSection(section, slug(section.title, taken), mine_tables,
                                         mine_figures))
@@ -209,6 +252,51 @@ def fill_sections(tables: list[Path], figures: list[Path],
         other = Section(OTHER_RESULTS, "Results that no section of the report presents yet.")
         filled.append(FilledSection(other, slug(OTHER_RESULTS, taken), rest_tables, rest_figures))
     return filled
+
+
+def natural_key(name: str) -> list:
+    """Sort key reading digit runs as numbers: ``table2`` before ``table10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def table_order(path: Path) -> tuple:
+    """Paper order: the files of the claims first, in the claims' order, then the rest by name."""
+    sources = [c.source for c in verdicts.CLAIMS]
+    return (sources.index(path.name) if path.name in sources else len(sources),
+            natural_key(path.name))
+
+
+def table_title(name: str) -> str:
+    """``paper B table 10 — <claim>`` for a file a claim reads, else its title or its name."""
+    claims = [c for c in verdicts.CLAIMS if c.source == name]
+    table_claims = [c for c in claims if c.item.startswith("table")] or claims
+    if table_claims:
+        return f"{table_claims[0].label} — {table_claims[0].statement}"
+    return TABLE_TITLES.get(name, name)
+
+
+def merge_intervals(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every ``C ±`` column folded into C as "value ± half-width" strings (4
+    significant digits, 2 for the half-width); C stays numeric where it has no interval."""
+    out = frame.copy()
+    for column in [c for c in frame.columns if is_interval_column(c)]:
+        base = str(column)[: -len(" ±")]
+        if base not in out:
+            continue
+        out[base] = [format_estimate_cell(value, half)
+                     for value, half in zip(frame[base], frame[column], strict=True)]
+        out = out.drop(columns=column)
+    return out
+
+
+def format_estimate_cell(value, half) -> str:
+    try:
+        value, half = float(value), float(half)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    return f"{value:.4g}" if math.isnan(half) else f"{value:.4g} ± {half:.2g}"
 
 
 def format_float(value: float) -> str:
@@ -253,39 +341,51 @@ def mds_flag_line(frame: pd.DataFrame | str) -> str:
 
 
 def render_table(path: Path) -> str:
-    """HTML for one CSV file: its name (and the paper table it reproduces) as h3, its verdict,
-    then the table (or the error reading it)."""
+    """HTML for one CSV file: its title as h3 (the paper item and claim it reproduces), the
+    file name, its verdict, then the table with intervals folded in (or the error reading it)."""
     frame = read_table(path)
-    paper = verdicts.paper_table(path.name)
-    title = html.escape(path.name + (f" — {paper}" if paper else ""))
+    title = html.escape(table_title(path.name))
     kind, text = table_verdict(path, frame)
     parts = [f'<h3 id="{table_anchor(path)}">{title}</h3>',
+             f'<p class="file"><code>{html.escape(path.name)}</code></p>',
              f'<p class="verdict {kind}">{html.escape(text)}</p>', mds_flag_line(frame)]
     if isinstance(frame, str):
         parts.append(f'<p class="error">{html.escape(frame)}</p>')
     else:
-        parts.append(frame.to_html(index=False, float_format=format_float, border=0))
+        parts.append(merge_intervals(frame).to_html(index=False, float_format=format_float,
+                                                    border=0))
     return "\n".join(part for part in parts if part)
 
 
 def render_claims(filled: list[FilledSection]) -> str:
-    """HTML section with one row per table of the page: the file (linked), the paper table it
-    reproduces and its verdict; paper tables first, in the papers' order."""
-    order = list(verdicts.VERDICTS)
-    tables = sorted((t for f in filled for t in f.tables),
-                    key=lambda t: order.index(t.name) if t.name in order else len(order))
+    """HTML section with one row per claim of both papers (paper order): the paper, the item
+    (linked to its table when the page shows it), the claim, our numbers with their 95 %
+    intervals and the outcome; a count of the outcomes above it."""
+    shown = {t.name: t for f in filled for t in f.tables}
+    claims = verdicts.claims_frame({name: read_table(path) for name, path in shown.items()})
+    counts = claims["outcome"].value_counts()
+    summary = ", ".join(f"{counts.get(o, 0)} {o}" for o in verdicts.OUTCOMES)
     rows = []
-    for table in tables:
-        kind, text = table_verdict(table, read_table(table))
-        rows.append(f'<tr><td><a href="#{table_anchor(table)}">{html.escape(table.name)}</a></td>'
-                    f"<td>{html.escape(verdicts.paper_table(table.name) or '—')}</td>"
-                    f'<td class="verdict {kind}">{html.escape(text)}</td></tr>')
-    body = ('<table class="claims">\n<tr><th>table</th><th>reproduces</th><th>verdict</th></tr>\n'
-            + "\n".join(rows) + "\n</table>") if rows else "<p>no tables</p>"
-    return (f'<section id="{CLAIMS_ID}">\n<h2>Paper claims</h2>\n<p>For every table: does it '
-            "support the claim the paper makes with it? Toyworld is synthetic, so the checks test "
-            "the paper's qualitative claim (an ordering, a sign) on our numbers; the rule of each "
-            "is documented in <code>crossmodal.report.verdicts</code>.</p>\n"
+    for row in claims.itertuples():
+        item = html.escape(row.item)
+        if row.source in shown:
+            item = f'<a href="#{table_anchor(shown[row.source])}">{item}</a>'
+        kind = VERDICT_CLASSES[row.outcome]
+        rows.append(f"<tr><td>{html.escape(row.paper)}</td><td>{item}</td>"
+                    f"<td>{html.escape(row.claim)}</td>"
+                    f'<td class="evidence">{html.escape(row.evidence)}</td>'
+                    f'<td class="verdict {kind}">{html.escape(row.outcome)}</td></tr>')
+    body = ('<table class="claims">\n<tr><th>paper</th><th>item</th><th>claim</th>'
+            "<th>our numbers (95 % intervals)</th><th>outcome</th></tr>\n"
+            + "\n".join(rows) + "\n</table>")
+    return (f'<section id="{CLAIMS_ID}">\n<h2>Paper claims</h2>\n<p>Does each claim of the '
+            f"two papers hold on this run? {html.escape(summary)}. Toyworld is synthetic, so a "
+            "claim is tested as the paper states it qualitatively (an ordering, a sign) on our "
+            "numbers, comparing 95 % intervals: <b>holds</b> when the paper's direction is "
+            "beyond the intervals, <b>does not hold</b> when the opposite is, "
+            "<b>inconclusive</b> when they overlap, <b>not comparable</b> when a value is "
+            "missing or saturated. The rule of each claim is documented in "
+            "<code>crossmodal.report.verdicts</code>.</p>\n"
             f"{body}\n</section>")
 
 
@@ -295,12 +395,34 @@ def relative_url(target: Path, page_dir: Path) -> str:
     return urllib.parse.quote(relative.replace(os.sep, "/"))
 
 
-def render_figure(path: Path, page_dir: Path) -> str:
-    """HTML ``<figure>`` for one image, linked relative to the page's directory."""
+def caption_text(path: Path, captions_dir: Path | None) -> str:
+    """The caption of a figure: the encoder / dictionary its name holds (the part the file
+    pattern's ``*`` matches, e.g. ``toyclip / sae_a``), then the first paragraph of the
+    ``report/*.rst`` caption its rule attaches to it; the file name when there is none."""
+    for pattern, rst in FIGURE_CAPTIONS.items():
+        if not fnmatchcase(path.name, pattern):
+            continue
+        subject = ""
+        if "*" in pattern:
+            prefix, suffix = pattern.split("*", 1)
+            subject = path.name[len(prefix): len(path.name) - len(suffix)].replace(".", " / ")
+        text = ""
+        if captions_dir is not None and (Path(captions_dir) / rst).is_file():
+            paragraph = (Path(captions_dir) / rst).read_text(encoding="utf-8").strip()
+            text = " ".join(paragraph.split("\n\n")[0].split()).replace("``", "")
+        return ": ".join(part for part in (subject, text) if part) or path.name
+    return path.name
+
+
+def render_figure(path: Path, page_dir: Path, captions_dir: Path | None = None) -> str:
+    """HTML ``<figure>`` for one image, linked relative to the page's directory, with its
+    caption and its file name."""
     src = html.escape(relative_url(path, page_dir))
     name = html.escape(path.name)
+    caption = html.escape(caption_text(path, captions_dir))
+    file_line = "" if caption == name else f" <code>{name}</code>"
     return (f'<figure><img src="{src}" alt="{name}">'
-            f"<figcaption>{name}</figcaption></figure>")
+            f"<figcaption>{caption}{file_line}</figcaption></figure>")
 
 
 def conventions_line(tables: Sequence[Path]) -> str:
@@ -321,7 +443,8 @@ def conventions_line(tables: Sequence[Path]) -> str:
             "stand only beside rows computed the authors' way.</p>")
 
 
-def render_section(filled: FilledSection, page_dir: Path) -> str:
+def render_section(filled: FilledSection, page_dir: Path,
+                   captions_dir: Path | None = None) -> str:
     """HTML for one section: h2 with its anchor, description, the conventions line of paper B's
     tables, tables then figures."""
     parts = [f'<section id="{filled.anchor}">',
@@ -331,7 +454,7 @@ def render_section(filled: FilledSection, page_dir: Path) -> str:
     if line:
         parts.append(line)
     parts += [render_table(table) for table in filled.tables]
-    parts += [render_figure(figure, page_dir) for figure in filled.figures]
+    parts += [render_figure(figure, page_dir, captions_dir) for figure in filled.figures]
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -345,11 +468,12 @@ def render_metadata(metadata: Mapping[str, str]) -> str:
 
 
 def render_contents(filled: list[FilledSection], galleries: bool = False) -> str:
-    """HTML table of contents linking to the metadata, the claims, every section's anchor and
-    (when there are any) the galleries."""
-    links = [(METADATA_ID, "Run metadata"), (CLAIMS_ID, "Paper claims")]
+    """HTML table of contents linking to the claims, every section's anchor, the galleries
+    (when there are any) and the run metadata."""
+    links = [(CLAIMS_ID, "Paper claims")]
     links += [(f.anchor, f.section.title) for f in filled]
     links += [(GALLERIES_ID, "Feature galleries")] if galleries else []
+    links += [(METADATA_ID, "Run metadata")]
     items = "\n".join(f'<li><a href="#{anchor}">{html.escape(title)}</a></li>'
                       for anchor, title in links)
     return f"<nav>\n<h2>Contents</h2>\n<ul>\n{items}\n</ul>\n</nav>"
@@ -365,13 +489,15 @@ def render_gallery_links(pages: Mapping[str, Path], page_dir: Path) -> str:
 
 
 def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_dir: Path,
-                galleries: Mapping[str, Path] | None = None) -> str:
-    """The whole HTML document."""
-    body = [render_contents(filled, bool(galleries)), render_metadata(metadata),
-            render_claims(filled)]
-    body += [render_section(f, page_dir) for f in filled]
+                galleries: Mapping[str, Path] | None = None,
+                captions_dir: Path | None = None) -> str:
+    """The whole HTML document: the claims first, the contents, the sections in paper order,
+    the galleries, the run metadata last."""
+    body = [render_claims(filled), render_contents(filled, bool(galleries))]
+    body += [render_section(f, page_dir, captions_dir) for f in filled]
     if galleries:
         body.append(render_gallery_links(galleries, page_dir))
+    body.append(render_metadata(metadata))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>crossmodal report</title>\n<style>{CSS}</style>\n"
             f"<script>{IMAGE_CHECK}</script>\n</head>\n<body>\n"
@@ -380,13 +506,16 @@ def render_page(filled: list[FilledSection], metadata: Mapping[str, str], page_d
 
 def build_report(tables_dir: str | Path, figures_dir: str | Path, out_path: str | Path,
                  metadata: Mapping[str, str], sections: Sequence[Section] | None = None,
-                 galleries: Mapping[str, Path] | None = None) -> None:
-    """Write the HTML report to ``out_path`` (atomically): title, table of contents, run
-    metadata, then every section of ``sections`` (default ``SECTIONS``) with content and
-    "Other results" for the CSV tables / images nobody claimed, then links to the ``galleries``
-    pages (name → path). Missing dirs count as empty."""
+                 galleries: Mapping[str, Path] | None = None,
+                 captions_dir: str | Path | None = None) -> None:
+    """Write the HTML report to ``out_path`` (atomically): the claims table, the contents,
+    every section of ``sections`` (default ``SECTIONS``) with content and "Other results" for
+    the CSV tables / images nobody claimed, links to the ``galleries`` pages (name → path),
+    then the run metadata. Figure captions come from ``captions_dir`` (the repository's
+    ``report/``). Missing dirs count as empty."""
     out_path = Path(out_path)
     tables = list_result_files(tables_dir, TABLE_SUFFIXES)
     figures = list_result_files(figures_dir, FIGURE_SUFFIXES)
     filled = fill_sections(tables, figures, SECTIONS if sections is None else sections)
-    write_text_atomic(out_path, render_page(filled, metadata, out_path.parent, galleries))
+    write_text_atomic(out_path, render_page(filled, metadata, out_path.parent, galleries,
+                                            None if captions_dir is None else Path(captions_dir)))
