@@ -18,6 +18,7 @@ rule encoder_quality:
         gates=config.get("encoder_gates", {}),
         dataset=config["datasets"][config["evaluation"]["dataset"]],
         seed=config["seed"],
+        uncertainty=UNCERTAINTY,
     log:
         "results/logs/encoder_quality/{encoder}.log",
     benchmark:

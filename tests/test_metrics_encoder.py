@@ -89,3 +89,14 @@ def test_prompt_embeddings_are_unit_norm_per_class():
     )
     assert names == ["first", "second"] and sets[0].shape == (2, 2)
     assert torch.allclose(sets[0][0], torch.tensor([0.6, 0.8]))
+
+
+def test_gap_half_width_is_zero_for_a_constant_shift_and_grows_with_spread():
+    from crossmodal.encoder_quality import gap_half_width
+
+    text = np.random.default_rng(0).normal(size=(50, 4))
+    shifted = text + np.array([1.0, 0.0, 0.0, 0.0])  # every pair differs by the same vector
+    assert gap_half_width(shifted, text, seed=0, resamples=50) == pytest.approx(0.0, abs=1e-12)
+    noisy = shifted + np.random.default_rng(1).normal(scale=0.5, size=(50, 4))
+    # the mean difference's noise: about 1.96 · 0.5 / √50 ≈ 0.14 along each axis
+    assert 0.05 < gap_half_width(noisy, text, seed=0, resamples=200) < 0.4

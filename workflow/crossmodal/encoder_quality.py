@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from crossmodal.encoders.base import Encoder
 from crossmodal.extract import embed_texts
 from crossmodal.metrics.gap import difference_of_means
 from crossmodal.metrics.retrieval import recall_at_k
+from crossmodal.metrics.uncertainty import LEVEL, RESAMPLES, bootstrap_half_widths, interval_column
 from crossmodal.metrics.zeroshot import (
     accuracy,
     marginal_predict,
@@ -63,8 +65,11 @@ def encoder_row(
     toyworld: bool,
     recall_batch_size: int,
     seed: int,
+    resamples: int = RESAMPLES,
+    level: float = LEVEL,
 ) -> dict[str, float | str]:
-    """The encoder table row of ``name`` on ``embeddings`` (one split)."""
+    """The encoder table row of ``name`` on ``embeddings`` (one split); ``gap_dim ±`` is the
+    half-width of DiM's bootstrap interval (``resamples``, ``level``)."""
     recall = recall_at_k(
         embeddings.image, embeddings.text, ks=(1, 5), batch_size=recall_batch_size, seed=seed
     )
@@ -81,9 +86,21 @@ def encoder_row(
             "recall@1": recall[1],
             "recall@5": recall[5],
             "gap_dim": difference_of_means(embeddings.image, embeddings.text),
+            interval_column("gap_dim"): gap_half_width(
+                embeddings.image, embeddings.text, seed, resamples, level),
         }
     )
     return row
+
+
+def gap_half_width(image: np.ndarray, text: np.ndarray, seed: int,
+                   resamples: int = RESAMPLES, level: float = LEVEL) -> float:
+    """Half-width of the 95 % bootstrap interval of DiM = ‖mean image − mean text‖ over the
+    (N, d) pairs (a pair's image and caption resampled together)."""
+    difference = np.asarray(image, dtype=np.float64) - np.asarray(text, dtype=np.float64)
+    return bootstrap_half_widths(
+        lambda index: {"dim": float(np.linalg.norm(difference[index].mean(0)))},
+        len(difference), resamples, seed, level)["dim"]
 
 
 def paper_reference_row() -> dict[str, float | str]:

@@ -40,7 +40,9 @@ def main(snakemake):
     everything = read_embeddings(snakemake.input.embeddings)
     embeddings = everything.split(evaluation["split"])
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
-    row = encoder_row(name, encoder, embeddings, toyworld, evaluation["recall_batch_size"], seed)
+    uncertainty = snakemake.params.uncertainty
+    row = encoder_row(name, encoder, embeddings, toyworld, evaluation["recall_batch_size"], seed,
+                      uncertainty["resamples"], uncertainty["level"])
     probes, gates = probes_and_gates(name, everything, evaluation, settings, dataset, seed)
     row.update({**gates, **scalar_gates(row, settings)})
     with atomic_path(snakemake.output.table) as tmp:
