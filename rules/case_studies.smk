@@ -35,6 +35,7 @@ rule attribute_study:
     params:
         settings=CASE_STUDIES.get("attribute"),
         cues=lambda w: config["datasets"][ANALYSIS_DATASET].get("attribute_cues", {}),
+        uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
         "results/logs/case_studies/attribute.log",
@@ -94,6 +95,7 @@ rule adversarial_study:
         encoder=lambda w: config["encoders"][CASE_STUDIES["adversarial"]["encoder"]],
         toyworld=DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld",
         victim=adversarial_victim(),
+        uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
         "results/logs/case_studies/adversarial.log",
@@ -196,6 +198,7 @@ rule text_to_image_control:
     params:
         settings=CASE_STUDIES.get("text_to_image"),
         encoder=lambda w: config["encoders"][CASE_STUDIES["text_to_image"]["encoder"]],
+        uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
         "results/logs/case_studies/text_to_image.log",

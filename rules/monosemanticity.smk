@@ -112,6 +112,8 @@ rule paper_a_monosemanticity:
         labels=list(MONO_MODELS),
         curves=MONO_CURVES,
         m=MONO.get("m"),
+        uncertainty=UNCERTAINTY,
+        seed=config["seed"],
     log:
         "results/logs/tables/paper_a_monosemanticity.log",
     threads: 1
@@ -139,6 +141,7 @@ rule modality_classification:
     params:
         settings=MONO.get("classification"),
         split=MONO.get("split"),
+        uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
         "results/logs/tables/paperA_iclr_table1.log",
@@ -187,12 +190,16 @@ rule mono_groundtruth:
         recovery="results/tables/groundtruth_recovery.csv",
         features=[f"results/features/{target}/{MONO_DATASET}.parquet"
                   for target in MONO_MODELS.values()],
+        scores=[f"results/monosemanticity/{target}/scores.parquet"
+                for target in MONO_MODELS.values()],
     output:
         table=report("results/tables/paperA_mono_groundtruth.csv",
                      caption="../report/paperA_mono_groundtruth.rst", category="Monosemanticity"),
         markdown="results/tables/paperA_mono_groundtruth.md",
     params:
         targets=MONO_MODELS,
+        uncertainty=UNCERTAINTY,
+        seed=config["seed"],
     log:
         "results/logs/tables/paperA_mono_groundtruth.log",
     threads: 1

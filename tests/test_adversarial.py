@@ -180,6 +180,24 @@ def test_table_mean_and_std_over_runs_by_hand():
     assert table.loc["none", "paper_success_rate"] == pytest.approx(0.7326)
     assert table.loc["TextD", "paper_success_rate"] == pytest.approx(0.2489)
     assert set(TABLE3_PAPER) == set(DEFENCES)
+    # the t half-width over the 3 runs sits right after the mean: t_{0.975, 2} · s / √3
+    assert list(table.columns[:2]) == ["success_mean", "success_mean ±"]
+    assert table.loc["none", "success_mean ±"] == pytest.approx(4.302653 * 0.2 / np.sqrt(3))
+
+
+def test_table_half_width_of_one_run_is_nan_and_std_one_n_three_by_hand():
+    one = adversarial_table(pd.DataFrame({"run": [0], "defence": ["none"], "n_latents": [0],
+                                          "success_rate": [0.5]}))
+    assert np.isnan(one.loc["none", "success_mean ±"])
+    # success rates 0, 1, 2 have std 1 over 3 runs: half-width 4.3027 / √3
+    three = adversarial_table(pd.DataFrame({"run": [0, 1, 2], "defence": ["none"] * 3,
+                                            "n_latents": [0] * 3,
+                                            "success_rate": [0.0, 1.0, 2.0]}))
+    assert three.loc["none", "success_mean ±"] == pytest.approx(4.3027 / np.sqrt(3), rel=1e-4)
+    assert adversarial_table(pd.DataFrame(
+        {"run": [0, 1, 2], "defence": ["none"] * 3, "n_latents": [0] * 3,
+         "success_rate": [0.0, 1.0, 2.0]}), level=0.9).loc["none", "success_mean ±"] == \
+        pytest.approx(2.919986 / np.sqrt(3))
 
 
 def test_refusal_judge_on_hand_strings():

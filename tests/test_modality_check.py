@@ -8,10 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crossmodal.metrics.uncertainty import half_width_from_std
 from crossmodal.monosemanticity.modality_check import (
     ICLR_TABLE1,
+    RESULT_COLUMNS,
     TABLE_COLUMNS,
     classification_accuracy,
+    classification_correct,
+    classification_half_widths,
     modality_classification_check,
     modality_consistency,
     random_latents,
@@ -110,7 +114,9 @@ def test_random_baseline_same_count_distinct_draws_live_only(table):
 
 
 def test_table_has_the_papers_rows_and_columns(table):
-    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert list(table.columns) == list(RESULT_COLUMNS)
+    assert list(RESULT_COLUMNS) == ["task", "deletion", "n_latents", "accuracy", "accuracy ±",
+                                    "std", "delta_accuracy", "delta_accuracy ±", "random_seeds"]
     order = ["None", "Random", "ImgD", "Random", "TextD", "Random", "CrossD"]
     assert table["deletion"].tolist() == order * 2
     assert table["task"].tolist() == ["Image CLS"] * 7 + ["Text CLS"] * 7
@@ -161,3 +167,55 @@ def test_iclr_table1_reference():
     assert _accuracy(ICLR_TABLE1, "Text CLS", "TextD") == 0.683
     assert ICLR_TABLE1["n_latents"].tolist() == [0, 426, 426, 554, 554, 44, 44] * 2
     assert all(modality_consistency(ICLR_TABLE1).values())
+
+
+def test_classification_accuracy_is_the_share_of_correct_test_rows(data):
+    image, _, _, labels = data
+    correct = classification_correct(image, labels, seed=0)
+    assert correct.dtype == bool and correct.shape == (N_PAIRS // 5,)   # 20 % test split
+    assert classification_accuracy(image, labels, seed=0) == correct.mean()
+
+
+def _hand_table(correct_none, correct_group, std=0.1, seeds=5):
+    """One task: None, Random (std over ``seeds`` seeds) and ImgD rows."""
+    table = pd.DataFrame({"task": ["Image CLS"] * 3, "deletion": ["None", "Random", "ImgD"],
+                          "std": [np.nan, std, np.nan], "random_seeds": [0, seeds, 0]})
+    return classification_half_widths(table, [np.asarray(correct_none), None,
+                                              np.asarray(correct_group)], resamples=300, seed=1)
+
+
+def test_random_rows_get_the_t_interval_over_seeds():
+    out = _hand_table([1, 0, 1, 0], [1, 0, 1, 0], std=0.1, seeds=5)
+    # t_{0.975, 4} = 2.776445, s = 0.1, n = 5: 2.776445 · 0.1 / √5 = 0.124166
+    assert out.loc[1, "accuracy ±"] == pytest.approx(0.124166, abs=1e-6)
+    assert out.loc[1, "delta_accuracy ±"] == out.loc[1, "accuracy ±"]
+    assert out.loc[1, "accuracy ±"] == pytest.approx(half_width_from_std(0.1, 5))
+
+
+def test_single_fit_rows_are_bootstrapped_over_test_pairs_and_paired_with_none():
+    none = np.r_[np.ones(20), np.zeros(20)]
+    # the same predictions: accuracy varies with the resample, Δ is exactly 0 in every one
+    same = _hand_table(none, none)
+    assert same.loc[2, "accuracy ±"] == same.loc[0, "accuracy ±"] > 0.05
+    assert same.loc[2, "delta_accuracy ±"] == 0.0 and same.loc[0, "delta_accuracy ±"] == 0.0
+    # the complement: Δ_b = (1 − a_b) − a_b = 1 − 2 a_b, so Δ's half-width is twice a_b's
+    flipped = _hand_table(none, 1 - none)
+    assert flipped.loc[2, "delta_accuracy ±"] == pytest.approx(
+        2 * flipped.loc[0, "accuracy ±"])
+    # all correct: no spread at all
+    assert _hand_table(np.ones(10), np.ones(10)).loc[2, "accuracy ±"] == 0.0
+
+
+def test_check_table_intervals(table):
+    random_rows = table[table["deletion"] == "Random"]
+    np.testing.assert_allclose(random_rows["accuracy ±"],
+                               [half_width_from_std(s, len(SEEDS)) for s in random_rows["std"]])
+    none_rows = table[table["deletion"] == "None"]
+    assert (none_rows["delta_accuracy ±"] == 0).all()
+    single = table[table["deletion"] != "Random"]
+    assert single["accuracy ±"].notna().all() and (single["accuracy ±"] < 0.2).all()
+    # a deletion that ruins the task (ImgD on images, accuracy near chance) has a wider
+    # interval than one that changes nothing
+    imgd = single[(single["task"] == "Image CLS") & (single["deletion"] == "ImgD")]
+    textd = single[(single["task"] == "Image CLS") & (single["deletion"] == "TextD")]
+    assert imgd["accuracy ±"].iloc[0] > textd["accuracy ±"].iloc[0]

@@ -42,6 +42,36 @@ def test_table4_averages_every_live_latent_and_keeps_the_paper_beside():
     assert row["embsim_text (paper)"] == 0.74
 
 
+def test_table4_half_widths_sit_beside_their_means_and_skip_dead_latents():
+    frame = scores_frame()
+    table = table4({"CLIP": frame}, m=20, uncertainty={"resamples": 300, "level": 0.95}, seed=0)
+    columns = list(table.columns)
+    for metric in ("embsim", "winrate", "mono"):
+        for modality in ("image", "text"):
+            name = f"{metric}_{modality}"
+            assert columns[columns.index(name) + 1] == f"{name} ±"
+    row = table.iloc[0]
+    # the four live latents' EmbSim on images lie in [0, 0.4]: any resample mean does too, and
+    # the dead latent 4 (EmbSim 7) never enters one
+    assert 0 < row["embsim_image ±"] <= 0.2
+    assert row["embsim_text ±"] <= (9.0 - 0.0) / 2
+    # the same resample of latents for all columns: rerunning gives identical widths
+    again = table4({"CLIP": frame}, m=20, uncertainty={"resamples": 300, "level": 0.95}, seed=0)
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_table5_half_widths_of_constant_groups_are_zero():
+    # every ImgD latent scores 0.6 and every TextD 0.2 on images: Visual = 0.4 in each resample
+    # that draws both groups (the others are NaN and left out), so its half-width is 0
+    frame = scores_frame().assign(mono_image=[0.6, 0.6, 0.2, 0.9, 4.0])
+    row = table5({"CLIP": frame}, uncertainty={"resamples": 200, "level": 0.95}).iloc[0]
+    assert row["visual_mono"] == pytest.approx(0.4)
+    assert row["visual_mono ±"] == pytest.approx(0.0, abs=1e-12)
+    assert row["visual_embsim ±"] > 0
+    columns = list(row.index)
+    assert columns[columns.index("textual_winrate") + 1] == "textual_winrate ±"
+
+
 def test_table5_visual_and_textual_mono_over_all_live_latents_by_hand():
     row = table5({"CLIP": scores_frame()}).iloc[0]
     # images: mean over ImgD (0.6, 0.4) − TextD (0.3) for Mono
@@ -156,3 +186,35 @@ def test_report_names_models_with_a_degenerate_mds_grouping():
     assert mds_flag_line(frame) == ('<p class="error">Degenerate MDS grouping — '
                                     "CLIP+NCL: ImgD empty</p>")
     assert mds_flag_line(frame.assign(mds_flag="")) == ""
+
+
+def test_mono_vs_groundtruth_intervals_and_ties():
+    from crossmodal.tables.paper_a import mono_vs_groundtruth
+
+    def constant_scores(mono):   # every latent alike: the bootstrap has no spread
+        return pd.DataFrame({"mono_image": [mono] * 4, "mono_text": [mono] * 4,
+                             "active_image": [5] * 4, "active_text": [5] * 4})
+
+    def spread_scores(mono):     # latents at mono ± 0.1: half-width 0.1 (resample means span it)
+        values = [mono - 0.1, mono + 0.1]
+        return pd.DataFrame({"mono_image": values, "mono_text": values,
+                             "active_image": [5, 5], "active_text": [5, 5]})
+
+    scores = {"A": constant_scores(0.6), "B": spread_scores(0.55), "C": constant_scores(0.3)}
+    table = pd.DataFrame({"model": list(scores), "mono_image": [0.6, 0.55, 0.3],
+                          "mono_text": [0.6, 0.55, 0.3]})
+    features = {f"e/{m}": pd.DataFrame({"gt_auc_image": [auc, auc], "gt_auc_text": [auc, auc]})
+                for m, auc in (("a", 0.9), ("b", 0.8), ("c", 0.7))}
+    targets = {"A": "e/a", "B": "e/b", "C": "e/c"}
+    out = mono_vs_groundtruth(table, targets, features, scores=scores,
+                              uncertainty={"resamples": 300, "level": 0.95}, seed=0)
+    assert out["mono ±"].tolist() == pytest.approx([0.0, 0.1, 0.0])
+    # A (0.6 ± 0) and B (0.55 ± 0.1) overlap; C (0.3 ± 0) is separated from both
+    assert out["rank_mono_tied_with"].tolist() == ["B", "A", ""]
+    assert out["rank_mono"].tolist() == [1, 2, 3]
+    # ground truth: constant per model, distinct means → every rank separated
+    assert out["groundtruth_auc ±"].tolist() == [0.0, 0.0, 0.0]
+    assert out["rank_groundtruth_tied_with"].tolist() == ["", "", ""]
+    columns = list(out.columns)
+    assert columns[columns.index("mono") + 1] == "mono ±"
+    assert columns[columns.index("rank_mono_text") + 1] == "rank_mono_text_tied_with"

@@ -307,3 +307,17 @@ def test_conventions_line_names_the_primary_convention_and_the_repeated_one(tmp_
     plain = tmp_path / "encoders.csv"
     pd.DataFrame({"encoder": ["toyclip"]}).to_csv(plain, index=False)
     assert conventions_line([plain]) == ""
+
+
+def test_write_table_folds_intervals_into_the_markdown_only(tmp_path):
+    from crossmodal.report.tables import merged_intervals, write_table
+
+    table = pd.DataFrame({"defence": ["none", "TextD"], "success_mean": [0.7, 0.3],
+                          "success_mean ±": [0.4968, np.nan], "runs": [3, 1]})
+    merged = merged_intervals(table, digits=3)
+    assert list(merged.columns) == ["defence", "success_mean", "runs"]
+    assert merged["success_mean"].tolist() == ["0.7 ± 0.5", "0.3"]  # NaN width: the mean alone
+    write_table(table, tmp_path / "t.csv", tmp_path / "t.md")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t.csv"), table)
+    markdown = (tmp_path / "t.md").read_text()
+    assert "0.7 ± 0.5" in markdown and "success_mean ±" not in markdown

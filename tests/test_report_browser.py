@@ -99,8 +99,11 @@ def test_every_link_and_image_resolves(report):
 
 def test_chromium_renders_sections_verdicts_and_every_image(report):
     dom = rendered(report)
-    for heading in ("Run metadata", "Paper claims", "Encoders", "Modality", "Feature galleries"):
-        assert f"<h2>{heading}</h2>" in dom, heading
+    geometry = "Paper B §3–4 — the modality score and the geometry of the dictionaries"
+    headings = ("Paper claims", geometry, "Foundations — encoders and dictionaries",
+                "Feature galleries", "Run metadata")
+    positions = [dom.index(f"<h2>{heading}</h2>") for heading in headings]
+    assert positions == sorted(positions)  # claims first, metadata last
     assert 'class="verdict holds"' in dom and 'class="verdict not-comparable"' in dom
     assert image_counts(dom) == (len(FIGURES), 0)
 

@@ -43,6 +43,7 @@ from crossmodal.case_studies.text_to_image import (
     unclip_control_study,
     unclip_generate,
     unclip_generator,
+    unit_mean_half_widths,
 )
 from crossmodal.image_expert import (
     accuracy,
@@ -316,7 +317,28 @@ def test_control_measures_on_hand_made_predictions():
                              "share_shape_prompt_match": [0.5, 0.0],
                              "share_colour_match": [0.0, 0.5],
                              "share_colour_prompt_match": [1.0, 0.5], "n_images": [2, 2]})
-    pd.testing.assert_frame_equal(measures, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(measures[list(expected.columns)], expected, check_dtype=False)
+    # each share is followed by its half-width; over the two images (seeds) of a cell, a share
+    # that is the same for both has half-width 0, and {0, 1} has resample means {0, ½, 1} with
+    # chances ¼, ½, ¼: the 2.5 % / 97.5 % quantiles of 200 resamples are 0 and 1 → ½
+    assert list(measures.columns[2:4]) == ["share_shape_match", "share_shape_match ±"]
+    assert measures["share_shape_match ±"].tolist() == [0.5, 0.0]
+    assert measures["share_colour_match ±"].tolist() == [0.0, 0.5]
+    assert measures["share_colour_prompt_match ±"].tolist() == [0.0, 0.5]
+
+
+def test_unit_mean_half_widths_by_hand():
+    # measure 0: constant units → 0; measure 1: units {0, 1} → ½ (see above); one unit → NaN
+    values = np.array([[[1.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]]])  # (C=2, U=2, W=2)
+    widths = unit_mean_half_widths(values, resamples=200, seed=3)
+    np.testing.assert_allclose(widths, [[0.0, 0.0], [0.5, 0.0]])
+    assert np.isnan(unit_mean_half_widths(values[:, :1], resamples=20)).all()
+    # the same seed gives the same widths; the draw is shared by every measure and cell
+    many = np.random.default_rng(0).random((3, 30, 4))
+    np.testing.assert_array_equal(unit_mean_half_widths(many, 50, 1),
+                                  unit_mean_half_widths(many, 50, 1))
+    doubled = unit_mean_half_widths(np.concatenate([many, 2 * many]), 50, 1)
+    np.testing.assert_allclose(doubled[3:], 2 * doubled[:3])
 
 
 def test_grid_with_fake_generator_and_figure(tmp_path):

@@ -52,7 +52,7 @@ def main(snakemake):
     frame = adversarial_study(encoder, groups, cases, knobs, victim=victim,
                               progress_file=runtime.log_stream())
     write_table(frame, snakemake.output.runs)
-    table = adversarial_table(frame).reset_index()
+    table = adversarial_table(frame, snakemake.params.uncertainty["level"]).reset_index()
     table["victim"] = (snakemake.params.victim or {}).get("kind", "encoder")
     write_table(table, snakemake.output.table, snakemake.output.markdown)
 

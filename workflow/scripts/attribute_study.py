@@ -7,14 +7,17 @@ from crossmodal.case_studies.attribute import (
     ModalityData,
     accuracy_drops,
     asymmetry_verdict,
-    attribute_study,
     bucket_words,
     class_roles,
     decode_without,
+    drop_half_widths,
     share_buckets,
+    study_frame,
+    study_outcomes,
     table1,
     table2,
     top_group_share,
+    toyworld_cue_words,
 )
 from crossmodal.dictionaries.checkpoint import load_dictionary
 from crossmodal.dictionaries.evaluate import encode_in_batches
@@ -75,8 +78,11 @@ def main(snakemake):
     evaluated = embeddings.split(settings["split"])
     data = {m: modality_data(model, train, evaluated, m, settings) for m in ("image", "text")}
     classes = settings["classes"]
-    study = attribute_study(model, data, groups, classes, settings["seeds"])
-    drops = accuracy_drops(study)
+    uncertainty = snakemake.params.uncertainty
+    outcomes = study_outcomes(model, data, groups, classes, settings["seeds"])
+    widths = drop_half_widths(outcomes, classes, uncertainty["resamples"], seed,
+                              uncertainty["level"])
+    drops = accuracy_drops(study_frame(outcomes, classes), widths)
     second = table2(drops, classes, settings.get("paper_classes"))
     first = table1(drops)
     print(first.to_string(), file=runtime.log_stream())
@@ -91,10 +97,14 @@ def main(snakemake):
     chosen = data["text"].labels == text_class
     shares = top_group_share(data["text"].codes[chosen], groups, "TextD", settings["top"])
     buckets = share_buckets(shares, settings["buckets"])
+    # toyworld (configured cues): the words its captions use for the text cue; real data: none
     words = bucket_words(evaluated.pairs["caption"].to_numpy()[chosen], buckets, shares,
-                         settings["removed_words"])
+                         settings["removed_words"],
+                         cue_words=toyworld_cue_words(text_class) if cues else (),
+                         resamples=uncertainty["resamples"], seed=seed,
+                         level=uncertainty["level"])
     write_table(words.assign(**{"class": text_class}), snakemake.output.table6,
-                snakemake.output.table6_md)
+                         snakemake.output.table6_md)
     figure7(data["image"], evaluated, groups, settings, snakemake.input.pairs,
             snakemake.output.figure, image_class)
 

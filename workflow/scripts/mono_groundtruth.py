@@ -13,8 +13,11 @@ def main(snakemake):
     targets = snakemake.params.targets
     features = {target: read_frame(path)
                 for target, path in zip(targets.values(), snakemake.input.features, strict=True)}
+    scores = {label: read_frame(path)
+              for label, path in zip(targets, snakemake.input.scores, strict=True)}
     table = mono_vs_groundtruth(pd.read_csv(snakemake.input.table4), targets, features,
-                                pd.read_csv(snakemake.input.recovery))
+                                pd.read_csv(snakemake.input.recovery), scores,
+                                snakemake.params.uncertainty, snakemake.params.seed)
     agree = (table["rank_mono"] == table["rank_groundtruth"]).all()
     print(f"Mono ranking {'agrees' if agree else 'disagrees'} with the per-latent ground truth",
           file=runtime.log_stream())

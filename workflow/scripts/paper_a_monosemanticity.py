@@ -13,12 +13,13 @@ from crossmodal.tables.paper_a import table4, table5
 
 
 def main(snakemake):
-    m = snakemake.params.m
+    m, uncertainty, seed = snakemake.params.m, snakemake.params.uncertainty, snakemake.params.seed
     scores = {label: pd.read_parquet(path)
               for label, path in zip(snakemake.params.labels, snakemake.input.scores, strict=True)}
-    fourth, fifth = table4(scores, m), table5(scores)
-    write_table(fourth, snakemake.output.table4, snakemake.output.table4_md)
-    write_table(fifth, snakemake.output.table5, snakemake.output.table5_md)
+    fourth, fifth = table4(scores, m, uncertainty, seed), table5(scores, uncertainty, seed)
+    for table, csv, markdown in ((fourth, snakemake.output.table4, snakemake.output.table4_md),
+                                 (fifth, snakemake.output.table5, snakemake.output.table5_md)):
+        write_table(table, csv, markdown)
     plot_mono_by_model(fourth, snakemake.output.models)
     plot_modality_mono(fifth, snakemake.output.modality)
     curves = pd.concat([pd.read_csv(path) for path in snakemake.input.curves], ignore_index=True)

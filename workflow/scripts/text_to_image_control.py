@@ -113,8 +113,11 @@ def toyworld_control(snakemake, settings, seed):
                       decode_to_array([row["image"]])[0]))
     quality.update(decoded_counts(settings, groups, controls))
     print(quality, file=runtime.log_stream())
+    uncertainty = snakemake.params.uncertainty
     measures = control_measures(pd.concat(records, ignore_index=True),
-                                sizes=set_sizes(groups, controls))
+                                sizes=set_sizes(groups, controls),
+                                resamples=uncertainty["resamples"], seed=seed,
+                                level=uncertainty["level"])
     return measures, quality, grids
 
 

@@ -46,6 +46,7 @@ from tqdm import tqdm
 
 from crossmodal.case_studies.attack_cases import AttackCase
 from crossmodal.encoders.base import Encoder, MissingWeightsError
+from crossmodal.metrics.uncertainty import LEVEL, half_width_from_std, interval_column
 
 GROUPS = ("ImgD", "TextD", "CrossD")
 DEFENCES = ("benign", "none", "random", *GROUPS)  # "benign": the clean image, never attacked
@@ -548,16 +549,20 @@ def adversarial_study(encoder: Encoder, groups, cases: Sequence[AttackCase],
     return pd.DataFrame(rows)
 
 
-def adversarial_table(frame: pd.DataFrame) -> pd.DataFrame:
+def adversarial_table(frame: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Table 3 layout: one row per defence (paper order, then any other) with the success rate's
-    mean and sample standard deviation (ddof = 1) over runs, the latent count, the number of runs
-    and the paper's LLaVA-1.5 number (``paper_success_rate``, NaN where the paper has none)."""
+    mean over runs, the half-width ``success_mean ±`` of its t-interval over the R runs
+    (t_{(1+level)/2, R−1} · std / √R, :func:`half_width_from_std`; NaN for one run), its sample
+    standard deviation (ddof = 1), the latent count, the number of runs and the paper's
+    LLaVA-1.5 number (``paper_success_rate``, NaN where the paper has none)."""
     summary = frame.groupby("defence").agg(
         success_mean=("success_rate", "mean"), success_std=("success_rate", "std"),
         n_latents=("n_latents", "first"), runs=("run", "nunique"))
+    summary.insert(1, interval_column("success_mean"),
+                   [half_width_from_std(s, int(n), level)
+                    for s, n in zip(summary["success_std"], summary["runs"])])
     order = [d for d in DEFENCES if d in summary.index]
     order += [d for d in summary.index if d not in DEFENCES]
     table = summary.loc[order]
     table["paper_success_rate"] = [TABLE3_PAPER.get(d, float("nan")) for d in order]
     return table.rename_axis("defence")
-

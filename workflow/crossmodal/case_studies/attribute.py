@@ -19,7 +19,9 @@ its n_i strongest active ImgD latents, its n_i strongest active TextD latents (t
 say which; we take the largest activations), or n_i of its active latents of any group drawn at
 random per seed (``removal_masks``). The accuracy change is reported as
 the drop in percentage points, acc(no removal) − acc(removal), as the paper's tables 1–2 print
-it, beside the mean n_i removed.
+it, beside the mean n_i removed. Each drop carries the half-width of its 95 % interval
+(``drop_half_widths``): a paired bootstrap over the evaluated items — before and after removal
+are recomputed on the same resampled items — that also resamples the Random removal's seeds.
 """
 
 from __future__ import annotations
@@ -34,9 +36,17 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from crossmodal.dictionaries.base import Dictionary
+from crossmodal.metrics.uncertainty import (
+    LEVEL,
+    RESAMPLES,
+    bootstrap_half_widths,
+    interval_column,
+)
 from crossmodal.monosemanticity.modality_check import zero_latents
+from crossmodal.world.caption import ATTRIBUTE_PHRASE
 
 GROUPS = ("ImgD", "TextD")
+DROP_HW = interval_column("drop_pp")
 
 
 def removal_counts(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -132,26 +142,64 @@ def _classifiers(data: ModalityData, classes: Sequence[str], seed: int):
             "probe": lambda x: probe.predict(_unit(x))}
 
 
-def _modality_rows(model: Dictionary, modality: str, part: ModalityData, groups: np.ndarray,
-                   classes: Sequence[str], seeds: Sequence[int]) -> list[dict]:
-    """The study's rows for one input modality: every removal mask × classifier × class."""
+@dataclass(frozen=True)
+class ModalityOutcomes:
+    """Per-item results of one input modality: ``correct[(removal, classifier)]`` (S_r, N) bool,
+    ``n_removed[removal]`` (S_r, N) latents zeroed, over the removal's S_r seed replicas
+    (``seeds[removal]``; one for None / ImgD / TextD, one per seed for Random), and the N labels."""
+
+    labels: np.ndarray
+    seeds: dict[str, list[int]]
+    correct: dict[tuple[str, str], np.ndarray]
+    n_removed: dict[str, np.ndarray]
+
+
+def modality_outcomes(model: Dictionary, part: ModalityData, groups: np.ndarray,
+                      classes: Sequence[str], seeds: Sequence[int]) -> ModalityOutcomes:
+    """Every removal mask (None, ImgD, TextD, Random × seeds) of one modality's codes, decoded
+    and classified by every classifier: the per-item correctness the tables average."""
     classifiers = _classifiers(part, classes, seeds[0])
     masks = {"None": [np.zeros(part.codes.shape, dtype=bool)],
              **removal_masks(part.codes, groups, seeds)}
-    rows = []
+    correct: dict[tuple[str, str], list[np.ndarray]] = {}
     for removal, removal_list in masks.items():
-        for seed, removed in zip(seeds, removal_list):
+        for removed in removal_list:
             decoded = decode_without(model, part.codes, removed)
-            n_removed = removed.sum(1)
             for name, classify in classifiers.items():
-                correct = classify(decoded) == part.labels
-                for label in ("all", *classes):
-                    chosen = slice(None) if label == "all" else part.labels == label
-                    rows.append({"modality": modality, "removal": removal, "seed": seed,
-                                 "classifier": name, "class": label,
-                                 "accuracy": float(np.mean(correct[chosen])),
-                                 "n_removed": float(np.mean(n_removed[chosen]))})
-    return rows
+                correct.setdefault((removal, name), []).append(classify(decoded) == part.labels)
+    return ModalityOutcomes(
+        labels=np.asarray(part.labels),
+        seeds={removal: list(seeds[:len(removal_list)]) for removal, removal_list in masks.items()},
+        correct={key: np.stack(rows) for key, rows in correct.items()},
+        n_removed={removal: np.stack([m.sum(1) for m in removal_list])
+                   for removal, removal_list in masks.items()})
+
+
+def study_outcomes(model: Dictionary, data: Mapping[str, ModalityData], groups: np.ndarray,
+                   classes: Sequence[str], seeds: Sequence[int]) -> dict[str, ModalityOutcomes]:
+    """:func:`modality_outcomes` of every input modality (``data`` keys "image", "text")."""
+    return {modality: modality_outcomes(model, part, groups, classes, seeds)
+            for modality, part in data.items()}
+
+
+def study_frame(outcomes: Mapping[str, ModalityOutcomes], classes: Sequence[str]
+                ) -> pd.DataFrame:
+    """The long frame of :func:`attribute_study` from per-item outcomes."""
+    rows = []
+    for modality, out in outcomes.items():
+        classifiers = _classifier_names(out)
+        for removal, seeds in out.seeds.items():
+            for s, seed in enumerate(seeds):
+                n_removed = out.n_removed[removal][s]
+                for name in classifiers:
+                    correct = out.correct[removal, name][s]
+                    for label in ("all", *classes):
+                        chosen = slice(None) if label == "all" else out.labels == label
+                        rows.append({"modality": modality, "removal": removal, "seed": seed,
+                                     "classifier": name, "class": label,
+                                     "accuracy": float(np.mean(correct[chosen])),
+                                     "n_removed": float(np.mean(n_removed[chosen]))})
+    return pd.DataFrame(rows)
 
 
 def attribute_study(model: Dictionary, data: Mapping[str, ModalityData], groups: np.ndarray,
@@ -160,21 +208,87 @@ def attribute_study(model: Dictionary, data: Mapping[str, ModalityData], groups:
     modality (``data`` keys "image", "text"), per removal (None, ImgD, TextD, Random × seeds;
     ``removal_masks`` of that modality's codes), per classifier, the accuracy over all rows
     (class "all") and within each class, and the mean latents zeroed per row over those rows."""
+    return study_frame(study_outcomes(model, data, groups, classes, seeds), classes)
+
+
+def paired_drop(before: np.ndarray, after: np.ndarray, chosen: np.ndarray, counts: np.ndarray,
+                seed_weights: np.ndarray) -> float:
+    """The accuracy drop (pp) on a weighted item sample: with item weights c (N,) (bootstrap
+    multiplicities, ones for the plain estimate), the chosen items m (N,) bool, correctness
+    before removal b (N,) and after removal A (S, N) of S seed replicas weighted v (S,),
+    100 · (Σ c·m·b / Σ c·m − Σ_s v_s Σ c·m·A_s / Σ c·m); NaN when no chosen item is drawn.
+    Both accuracies use the same items: a paired difference."""
+    weights = counts * chosen
+    total = weights.sum()
+    if total == 0:
+        return float("nan")
+    after_accuracy = seed_weights @ (np.atleast_2d(after) @ weights) / total
+    return float(100 * (before @ weights / total - after_accuracy))
+
+
+def drop_half_widths(outcomes: Mapping[str, ModalityOutcomes], classes: Sequence[str],
+                     resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL
+                     ) -> pd.DataFrame:
+    """Half-widths ``drop_pp ±`` per (modality, classifier, class, removal) of the drops of
+    :func:`accuracy_drops`, by a paired two-stage bootstrap: resample b draws the N evaluated
+    items with replacement (:func:`bootstrap_half_widths`, shared by the accuracy before and
+    after removal and by every removal, classifier and class — and by both modalities, which
+    hold the same pairs) and, for Random, the S seed replicas with replacement (the b-th draw
+    of ``default_rng([seed, 1])``), so the seed-mean drop's interval includes the random draw
+    of latents; a class's accuracy is taken over the drawn items of that class."""
     rows = []
-    for modality, part in data.items():
-        rows += _modality_rows(model, modality, part, groups, classes, seeds)
+    for modality, out in outcomes.items():
+        chosen = {"all": np.ones(len(out.labels), dtype=bool),
+                  **{c: out.labels == c for c in classes}}
+        statistic = _drop_statistic(out, chosen, np.random.default_rng([seed, 1]))
+        widths = bootstrap_half_widths(statistic, len(out.labels), resamples, seed, level)
+        rows += [{"modality": modality, "classifier": name, "class": label, "removal": removal,
+                  DROP_HW: width} for (name, label, removal), width in widths.items()]
+        rows += [{"modality": modality, "classifier": name, "class": label, "removal": "None",
+                  DROP_HW: 0.0} for name in _classifier_names(out) for label in chosen]
     return pd.DataFrame(rows)
 
 
-def accuracy_drops(study: pd.DataFrame) -> pd.DataFrame:
+def _classifier_names(out: ModalityOutcomes) -> list[str]:
+    return list(dict.fromkeys(name for _, name in out.correct))
+
+
+def _drop_statistic(out: ModalityOutcomes, chosen: Mapping[str, np.ndarray],
+                    seed_rng: np.random.Generator):
+    """statistic(index) → {(classifier, class, removal): :func:`paired_drop`} on the items
+    ``index`` (their multiplicities) and, per removal, a fresh draw with replacement of its
+    seed replicas from ``seed_rng`` (one replica: weight 1)."""
+    def statistic(index: np.ndarray) -> dict[tuple[str, str, str], float]:
+        counts = np.bincount(index, minlength=len(out.labels)).astype(float)
+        values = {}
+        for removal in (r for r in out.seeds if r != "None"):
+            n_seeds = len(out.seeds[removal])
+            seed_weights = np.bincount(seed_rng.integers(0, n_seeds, n_seeds),
+                                       minlength=n_seeds) / n_seeds
+            for name in _classifier_names(out):
+                before = out.correct["None", name][0].astype(float)
+                after = out.correct[removal, name].astype(float)
+                for label, mask in chosen.items():
+                    values[name, label, removal] = paired_drop(before, after, mask, counts,
+                                                               seed_weights)
+        return values
+    return statistic
+
+
+def accuracy_drops(study: pd.DataFrame, half_widths: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
     """Mean accuracy and mean n removed over seeds per (modality, removal, classifier, class) and
-    the accuracy drop in percentage points from no removal."""
-    mean = (study.groupby(["modality", "classifier", "class", "removal"], sort=False)
-            [["accuracy", "n_removed"]].mean().reset_index())
+    the accuracy drop in percentage points from no removal; with ``half_widths``
+    (:func:`drop_half_widths`) also its half-width ``drop_pp ±`` (NaN otherwise)."""
+    keys = ["modality", "classifier", "class", "removal"]
+    mean = (study.groupby(keys, sort=False)[["accuracy", "n_removed"]].mean().reset_index())
     baseline = mean[mean["removal"] == "None"].set_index(["modality", "classifier", "class"])
     key = mean.set_index(["modality", "classifier", "class"]).index
     mean["drop_pp"] = 100 * (baseline.loc[key, "accuracy"].to_numpy() - mean["accuracy"])
-    return mean
+    if half_widths is None:
+        mean[DROP_HW] = np.nan
+        return mean
+    return mean.merge(half_widths[[*keys, DROP_HW]], on=keys, how="left")
 
 
 # Paper A table 1 (drop in %, cc3m, CLIP+SAE): input × removal; table 2: class × removal, where
@@ -185,14 +299,17 @@ TABLE2_PAPER = {"female": {"ImgD": 17.65, "TextD": 7.27}, "male": {"ImgD": 5.64,
 
 
 def table1(drops: pd.DataFrame) -> pd.DataFrame:
-    """Paper A table 1: drop (pp) per input modality × removed group, per classifier, and the
-    mean n_i zeroed per input (the same n_i for ImgD, TextD and Random)."""
+    """Paper A table 1: drop (pp) per input modality × removed group, per classifier, each with
+    its half-width ``w/o <group> ±`` (``drop_pp ±`` of ``drops``: :func:`drop_half_widths`),
+    and the mean n_i zeroed per input (the same n_i for ImgD, TextD and Random)."""
     rows = []
     for (classifier, modality), part in drops[drops["class"] == "all"].groupby(
             ["classifier", "modality"], sort=False):
-        by_removal = part.set_index("removal")["drop_pp"]
+        by_removal = part.set_index("removal")
         row = {"classifier": classifier, "input": modality}
-        row.update({f"w/o {g}": by_removal[g] for g in ("ImgD", "TextD", "Random")})
+        for g in ("ImgD", "TextD", "Random"):
+            row[f"w/o {g}"] = by_removal.loc[g, "drop_pp"]
+            row[interval_column(f"w/o {g}")] = by_removal.loc[g].get(DROP_HW, np.nan)
         row["mean n removed"] = part.set_index("removal").loc["ImgD", "n_removed"]
         row.update({f"w/o {g} (paper)": TABLE1_PAPER[modality][g]
                     for g in ("ImgD", "TextD", "Random")})
@@ -203,17 +320,21 @@ def table1(drops: pd.DataFrame) -> pd.DataFrame:
 def table2(drops: pd.DataFrame, classes: Sequence[str],
            paper_classes: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Paper A table 2: per class, the drop (pp) from removing ImgD from images and TextD from
-    texts, per classifier, with the mean n_i zeroed per input of the class;
+    texts, per classifier, each with its half-width (``<column> ±``, from ``drop_pp ±``), with
+    the mean n_i zeroed per input of the class;
     ``paper_classes`` maps our class → the paper's (female / male)."""
     indexed = drops.set_index(["classifier", "modality", "class", "removal"])
     drop, removed = indexed["drop_pp"], indexed["n_removed"]
+    width = indexed[DROP_HW] if DROP_HW in indexed else pd.Series(np.nan, index=indexed.index)
     rows = []
     for classifier in dict.fromkeys(drops["classifier"]):
         for label in classes:
             paper = TABLE2_PAPER.get((paper_classes or {}).get(label, ""), {})
             rows.append({"classifier": classifier, "class": label,
                          "w/o ImgD (image input)": drop[classifier, "image", label, "ImgD"],
+                         "w/o ImgD (image input) ±": width[classifier, "image", label, "ImgD"],
                          "w/o TextD (text input)": drop[classifier, "text", label, "TextD"],
+                         "w/o TextD (text input) ±": width[classifier, "text", label, "TextD"],
                          "mean n removed (image input)":
                              removed[classifier, "image", label, "ImgD"],
                          "mean n removed (text input)":
@@ -293,17 +414,67 @@ STOP_WORDS = frozenset({"a", "an", "the", "of", "at", "in", "on", "with", "and",
                         "#", "so", "is", "are", "one", "two", "three"})
 
 
+CUE_SHARE = "text_cue_share"
+
+
+def caption_words(caption: str) -> list[str]:
+    """The lower-cased words of a caption (quotes dropped), as table 6 counts them."""
+    return caption.lower().replace('"', " ").split()
+
+
+def toyworld_cue_words(label: str) -> list[str]:
+    """The words toyworld's captions use for class ``label``'s text cue (the phrase of
+    ``world.caption.ATTRIBUTE_PHRASE`` without stop words: night → ["night"], day →
+    ["daylight"]); empty for a class toyworld does not have."""
+    return [w for w in caption_words(ATTRIBUTE_PHRASE.get(label, "")) if w not in STOP_WORDS]
+
+
+def has_cue_word(captions: Sequence[str], cue_words: Sequence[str]) -> np.ndarray:
+    """(N,) bool: caption i contains any of ``cue_words`` as a whole word."""
+    wanted = {w.lower() for w in cue_words}
+    return np.array([bool(wanted & set(caption_words(c))) for c in captions], dtype=bool)
+
+
+def bucket_cue_share(has_cue: np.ndarray, resamples: int = RESAMPLES, seed: int = 0,
+                     level: float = LEVEL) -> tuple[float, float]:
+    """(p, half-width): p = mean of ``has_cue`` (n,) over one bucket's captions, the half-width
+    by a bootstrap over those n captions (NaN for n < 2; (NaN, NaN) for n = 0)."""
+    if len(has_cue) == 0:
+        return float("nan"), float("nan")
+    values = has_cue.astype(float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    width = bootstrap_half_widths(lambda index: {"p": values[index].mean()}, len(values),
+                                  resamples, seed, level)["p"]
+    return float(values.mean()), width
+
+
 def bucket_words(captions: Sequence[str], buckets: np.ndarray, shares: np.ndarray,
-                 removed_words: Sequence[str], top: int = 8) -> pd.DataFrame:
-    """Paper A table 6: per bucket, its mean share and the ``top`` most frequent caption words,
-    without stop words and the attribute's own words."""
+                 removed_words: Sequence[str], top: int = 8, cue_words: Sequence[str] = (),
+                 resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL
+                 ) -> pd.DataFrame:
+    """Paper A table 6: per bucket, its mean share, its caption count and the ``top`` most
+    frequent caption words, without stop words and the attribute's own words.
+
+    ``text_cue_share``: the share of the bucket's captions that contain one of ``cue_words``,
+    the words the text modality uses for the class (toyworld: :func:`toyworld_cue_words`, e.g.
+    "night" of "at night"), with ``text_cue_share ±`` from a bootstrap over the bucket's
+    captions (:func:`bucket_cue_share`); NaN without cue words (real data: no configured truth).
+    Paper A's reading of table 6 (the more TextD among a caption's top latents, the more its
+    words are those the text modality carries) predicts ``text_cue_share`` to *rise* with the
+    bucket (the TextD share); ``text_cue_words`` names the words counted."""
     removed = STOP_WORDS | {w.lower() for w in removed_words}
+    cue = has_cue_word(captions, cue_words) if cue_words else None
     rows = []
     for bucket in sorted(b for b in set(buckets.tolist()) if b >= 0):
+        inside = buckets == bucket
         words = Counter(word for caption, b in zip(captions, buckets) if b == bucket
-                        for word in caption.lower().replace('"', " ").split()
-                        if word not in removed)
-        rows.append({"bucket": bucket, "mean_share": float(np.nanmean(shares[buckets == bucket])),
-                     "captions": int(np.sum(buckets == bucket)),
-                     "top_words": ", ".join(word for word, _ in words.most_common(top))})
+                        for word in caption_words(caption) if word not in removed)
+        share, width = (bucket_cue_share(cue[inside], resamples, seed, level) if cue is not None
+                        else (float("nan"), float("nan")))
+        rows.append({"bucket": bucket, "mean_share": float(np.nanmean(shares[inside])),
+                     "captions": int(np.sum(inside)),
+                     "top_words": ", ".join(word for word, _ in words.most_common(top)),
+                     CUE_SHARE: share, interval_column(CUE_SHARE): width,
+                     "text_cue_words": ", ".join(cue_words)})
     return pd.DataFrame(rows)

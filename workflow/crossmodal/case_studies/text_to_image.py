@@ -16,9 +16,11 @@ replacement from all d by a generator seeded (seed, |group|) — so groups of eq
 random set — and ``all``, every dimension (T' = (1 − w)·T + w·R). On toyworld the decoder is
 :mod:`crossmodal.case_studies.decoder` and the effect is *measured*: the toyworld image expert
 (:mod:`crossmodal.image_expert`) reads shape, colour and background texture off every generated
-image and :func:`control_measures` reports how often each matches the reference image. The real run feeds
-T' to diffusers' Stable unCLIP as ``image_embeds`` (:func:`unclip_generate`) and measures how
-far the generated images' own embeddings move toward the reference (:func:`embedding_follow`).
+image and :func:`control_measures` reports how often each matches the reference image, each share
+with the half-width of its 95 % interval (a bootstrap over the generated images, reference × noise
+seed). The real run feeds T' to diffusers' Stable unCLIP as ``image_embeds``
+(:func:`unclip_generate`) and measures how far the generated images' own embeddings move toward
+the reference (:func:`embedding_follow`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from crossmodal.case_studies.decoder import EmbeddingDecoder, sample
 from crossmodal.encoders.base import MissingWeightsError
 from crossmodal.encoders.transformers_backend import PRECISIONS
 from crossmodal.image_expert import ImageExpert, predict
+from crossmodal.metrics.uncertainty import LEVEL, RESAMPLES, bootstrap_half_widths, interval_column
 from crossmodal.report.plotting import plt, save_figure
 
 logger = logging.getLogger(__name__)
@@ -197,11 +200,14 @@ def grid_records(predictions: Mapping[str, np.ndarray], reference: Mapping[str, 
     return frame
 
 
-def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES,
-                     sizes: Mapping[str, int] | None = None) -> pd.DataFrame:
-    """Per (group, w): share_<a>_match = mean over images of [predicted_a == reference_a] for each
-    attribute a, share_<a>_prompt_match likewise against prompt_a when present, and n_images;
-    with ``sizes`` ({group: number of dimensions interpolated}) also n_dimensions."""
+IMAGE_UNIT = ("reference_id", "seed_index")  # one generated image per unit in each (group, w)
+
+
+def match_columns(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """``records`` with per image the bool columns share_<a>_match = [predicted_a ==
+    reference_a] and, where prompt_a exists, share_<a>_prompt_match = [predicted_a == prompt_a],
+    and the list of those columns."""
     frame = records.copy()
     columns = []
     for attribute in attributes:
@@ -212,10 +218,64 @@ def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUT
             frame[f"share_{attribute}_prompt_match"] = (
                 predicted == frame[f"prompt_{attribute}"].astype(str))
             columns.append(f"share_{attribute}_prompt_match")
+    return frame, columns
+
+
+def share_half_widths(matches: pd.DataFrame, columns: Sequence[str],
+                      resamples: int = RESAMPLES, seed: int = 0, level: float = LEVEL
+                      ) -> pd.DataFrame:
+    """Per (group, w) the half-width ``<c> ±`` of every share column c of ``matches`` (the
+    frame of :func:`match_columns`): per group, a bootstrap over its U generated-image units
+    (reference × noise seed, :data:`IMAGE_UNIT`) — one draw of units per resample, shared by
+    every w and every column, so the shares along a row stay paired. A unit's value in a cell
+    is the mean of its images there (one image per unit and cell in a grid); NaN for U < 2."""
+    rows = []
+    for group, part in matches.groupby("group", sort=False):
+        cells = part.astype({c: float for c in columns}).pivot_table(
+            index=list(IMAGE_UNIT), columns="w", values=list(columns), aggfunc="mean")
+        weights = list(dict.fromkeys(part["w"]))
+        values = np.stack([cells[c][weights].to_numpy(dtype=float) for c in columns])
+        widths = unit_mean_half_widths(values, resamples, seed, level)  # (C, W)
+        rows += [{"group": group, "w": w,
+                  **{interval_column(c): widths[i, j] for i, c in enumerate(columns)}}
+                 for j, w in enumerate(weights)]
+    return pd.DataFrame(rows)
+
+
+def unit_mean_half_widths(values: np.ndarray, resamples: int = RESAMPLES, seed: int = 0,
+                          level: float = LEVEL) -> np.ndarray:
+    """(C, W) half-widths of the means over units of ``values`` (C, U, W) — C measures of U
+    units in W cells — by a bootstrap over the U units (one draw shared by every measure and
+    cell); all NaN when U < 2."""
+    n_measures, units, n_cells = values.shape
+    if units < 2:
+        return np.full((n_measures, n_cells), np.nan)
+
+    def statistic(index):
+        means = np.nanmean(values[:, index, :], axis=1)
+        return {(i, j): means[i, j] for i in range(n_measures) for j in range(n_cells)}
+
+    widths = bootstrap_half_widths(statistic, units, resamples, seed, level)
+    return np.array([[widths[i, j] for j in range(n_cells)] for i in range(n_measures)])
+
+
+def control_measures(records: pd.DataFrame, attributes: Sequence[str] = ATTRIBUTES,
+                     sizes: Mapping[str, int] | None = None, resamples: int = RESAMPLES,
+                     seed: int = 0, level: float = LEVEL) -> pd.DataFrame:
+    """Per (group, w): share_<a>_match = mean over images of [predicted_a == reference_a] for each
+    attribute a, share_<a>_prompt_match likewise against prompt_a when present, each followed by
+    its half-width ``<share> ±`` (:func:`share_half_widths`: a bootstrap over the row's images,
+    reference × noise seed), and n_images; with ``sizes`` ({group: number of dimensions
+    interpolated}) also n_dimensions."""
+    frame, columns = match_columns(records, attributes)
     grouped = frame.groupby(["group", "w"], sort=False)
     measures = grouped[columns].mean().astype(float)
     measures["n_images"] = grouped.size()
     measures = measures.reset_index()
+    widths = share_half_widths(frame, columns, resamples, seed, level)
+    measures = measures.merge(widths, on=["group", "w"], how="left")
+    order = ["group", "w", *[n for c in columns for n in (c, interval_column(c))], "n_images"]
+    measures = measures[order]
     if sizes is not None:
         measures["n_dimensions"] = measures["group"].map(sizes).astype(int)
     return measures

@@ -9,6 +9,13 @@ StandardScaler + logistic-regression pipeline on an 80/20 stratified split (seed
 for every deletion, so the comparisons are paired). Each group's deletion is compared with a
 random deletion of as many live latents (groups != "dead"), one draw per seed. Reading of the
 paper: removing ImgD hurts image classification more than removing TextD does, and vice versa.
+
+Intervals (``classification_half_widths``): a Random row's accuracy is a mean over seeds, so its
+``accuracy ±`` (and ``delta_accuracy ±``, the None accuracy being fixed) is the t-interval over
+the seeds; a single deletion (None, ImgD, TextD, CrossD) has one fit, so its half-widths come
+from a seeded bootstrap over the test pairs, reusing the fits' predictions. Both tasks share
+the split, so one resample of test pairs serves every such row and each Δ is paired with the
+None row of its task.
 """
 
 from __future__ import annotations
@@ -26,6 +33,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from crossmodal.metrics.uncertainty import (
+    LEVEL,
+    RESAMPLES,
+    bootstrap_half_widths,
+    half_width_from_std,
+    interval_column,
+)
+
 logger = logging.getLogger(__name__)
 
 MAX_ITER = 200
@@ -34,6 +49,10 @@ TASKS = ("Image CLS", "Text CLS")
 GROUPS_TO_REMOVE = ("ImgD", "TextD", "CrossD")
 TABLE_COLUMNS = ("task", "deletion", "n_latents", "accuracy", "std", "delta_accuracy",
                  "random_seeds")
+INTERVAL_COLUMNS = ("accuracy", "delta_accuracy")
+RESULT_COLUMNS = tuple(name for column in TABLE_COLUMNS
+                       for name in (column, *([interval_column(column)]
+                                              if column in INTERVAL_COLUMNS else [])))
 
 _NA = float("nan")
 # Paper A (ICLR version) table 1, CLIP ViT-H/14 (LAION-2B) on 10 000 COCO pairs:
@@ -107,14 +126,15 @@ def _fit_pipeline(train_features: np.ndarray, train_labels: np.ndarray, max_iter
     return model
 
 
-def classification_accuracy(features: np.ndarray, labels: np.ndarray, seed: int,
-                            test_size: float = 0.2, max_iter: int = MAX_ITER) -> float:
-    """Test accuracy of a StandardScaler + LogisticRegression pipeline on ``features`` (N, K).
+def classification_correct(features: np.ndarray, labels: np.ndarray, seed: int,
+                           test_size: float = 0.2, max_iter: int = MAX_ITER) -> np.ndarray:
+    """(n_test,) bool: is each test row's label predicted correctly by a StandardScaler +
+    LogisticRegression pipeline on ``features`` (N, K)?
 
     Procedure: drop classes with fewer than 2 members (logged warning), stratified train/test
     split of the rows (``test_size``, ``random_state=seed``; the split depends on the labels and
-    seed only, so every deletion sees the same split), fit on the train rows, return the share of
-    test rows whose label (N,) is predicted correctly.
+    seed only, so every deletion sees the same split, in the same order), fit on the train rows,
+    predict the test rows.
     """
     labels = np.asarray(labels)
     keep = stratifiable_rows(labels)
@@ -122,7 +142,14 @@ def classification_accuracy(features: np.ndarray, labels: np.ndarray, seed: int,
     train_x, test_x, train_y, test_y = train_test_split(
         features, labels, test_size=test_size, random_state=seed, stratify=labels)
     model = _fit_pipeline(train_x, train_y, max_iter)
-    return float(np.mean(model.predict(test_x) == test_y))
+    return np.asarray(model.predict(test_x) == test_y)
+
+
+def classification_accuracy(features: np.ndarray, labels: np.ndarray, seed: int,
+                            test_size: float = 0.2, max_iter: int = MAX_ITER) -> float:
+    """Test accuracy of :func:`classification_correct`: the share of test rows whose label
+    (N,) is predicted correctly."""
+    return float(np.mean(classification_correct(features, labels, seed, test_size, max_iter)))
 
 
 def random_latents(groups: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -146,27 +173,64 @@ def _row(task: str, deletion: str, n_latents: int, accuracies: Sequence[float],
 
 def _task_rows(task: str, features: np.ndarray, groups: np.ndarray, labels: np.ndarray,
                seeds: Sequence[int], groups_to_remove: Sequence[str], max_iter: int
-               ) -> list[dict]:
+               ) -> tuple[list[dict], list[np.ndarray | None]]:
     """Rows of one task: None, then per group its Random baseline (one draw per seed) and the
-    group itself; the classifier split always uses ``seeds[0]``."""
-    cache = {(): classification_accuracy(features, labels, seeds[0], max_iter=max_iter)}
+    group itself; the classifier split always uses ``seeds[0]``. Second: per row, the test
+    rows' correctness (n_test,) of its single fit, None for a Random row."""
+    cache = {(): classification_correct(features, labels, seeds[0], max_iter=max_iter)}
 
-    def accuracy(latents: np.ndarray) -> float:
+    def correct(latents: np.ndarray) -> np.ndarray:
         key = tuple(latents.tolist())
         if key not in cache:  # equal counts give equal random draws: fit each set once
-            cache[key] = classification_accuracy(zero_latents(features, latents), labels,
-                                                 seeds[0], max_iter=max_iter)
+            cache[key] = classification_correct(zero_latents(features, latents), labels,
+                                                seeds[0], max_iter=max_iter)
         return cache[key]
 
     baseline = cache[()]
-
-    rows = [_row(task, "None", 0, [baseline])]
+    rows, predictions = [_row(task, "None", 0, [baseline.mean()])], [baseline]
     for group in groups_to_remove:
         members = np.flatnonzero(groups == group)
-        randoms = [accuracy(random_latents(groups, members.size, seed)) for seed in seeds]
+        randoms = [correct(random_latents(groups, members.size, seed)).mean() for seed in seeds]
         rows.append(_row(task, "Random", members.size, randoms, random_seeds=len(seeds)))
-        rows.append(_row(task, group, members.size, [accuracy(members)]))
-    return rows
+        own = correct(members)
+        rows.append(_row(task, group, members.size, [own.mean()]))
+        predictions += [None, own]
+    return rows, predictions
+
+
+def classification_half_widths(table: pd.DataFrame, correct: Sequence[np.ndarray | None],
+                               resamples: int = RESAMPLES, seed: int = 0,
+                               level: float = LEVEL) -> pd.DataFrame:
+    """``accuracy ±`` and ``delta_accuracy ±`` of every row of a modality-check ``table``.
+
+    ``correct``: per row (aligned with ``table``), the (n_test,) bool correctness of its single
+    fit, or None for a Random row. Random row (``random_seeds`` ≥ 2): the t-interval of the mean
+    over seeds, ``half_width_from_std(std, random_seeds)`` for both columns (the None accuracy it
+    is compared with is one fixed number). Other rows: a bootstrap over the n_test test pairs —
+    resample b draws i_b (n_test,) once for every row, accuracy_b = mean(correct[i_b]) and
+    Δ_b = accuracy_b − mean(correct_None[i_b]) with the None row of the same task (paired: the
+    None row's own Δ ± is 0). All single-fit rows must share the test pairs (equal n_test).
+    """
+    single = [i for i, c in enumerate(correct) if c is not None]
+    matrix = np.stack([np.asarray(correct[i], dtype=np.float64) for i in single])  # (R, n)
+    none_of = {task: single.index(i) for i, task in enumerate(table["task"])
+               if table["deletion"].iloc[i] == "None"}
+    reference = np.array([none_of[table["task"].iloc[i]] for i in single])
+
+    def statistic(index: np.ndarray) -> dict[str, float]:
+        accuracy = matrix[:, index].mean(axis=1)                        # (R,)
+        delta = accuracy - accuracy[reference]
+        return {**{f"a{r}": a for r, a in enumerate(accuracy)},
+                **{f"d{r}": d for r, d in enumerate(delta)}}
+
+    widths = bootstrap_half_widths(statistic, matrix.shape[1], resamples, seed, level)
+    accuracy_width = np.array([half_width_from_std(std, int(n), level)
+                               for std, n in zip(table["std"], table["random_seeds"])])
+    delta_width = accuracy_width.copy()
+    for r, i in enumerate(single):
+        accuracy_width[i], delta_width[i] = widths[f"a{r}"], widths[f"d{r}"]
+    return table.assign(**{interval_column("accuracy"): accuracy_width,
+                           interval_column("delta_accuracy"): delta_width})
 
 
 def modality_classification_check(image_features: np.ndarray, text_features: np.ndarray,
@@ -174,7 +238,10 @@ def modality_classification_check(image_features: np.ndarray, text_features: np.
                                   seeds: Sequence[int] = (0, 1, 2, 3, 4),
                                   groups_to_remove: Sequence[str] = GROUPS_TO_REMOVE,
                                   max_iter: int = MAX_ITER,
-                                  min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+                                  min_seeds: int = MIN_SEEDS,
+                                  resamples: int = RESAMPLES,
+                                  level: float = LEVEL,
+                                  bootstrap_seed: int | None = None) -> pd.DataFrame:
     """Paper A's table 1 for one model: accuracy after removing each MDS group vs random.
 
     Inputs: ``image_features`` and ``text_features`` (N, K), ``groups`` (K,) MDS group names,
@@ -186,7 +253,9 @@ def modality_classification_check(image_features: np.ndarray, text_features: np.
     every fit, so deletions are paired. A group with no latents gives rows with n_latents 0 and
     the None accuracy (nothing is removed). ``delta_accuracy`` = accuracy − None accuracy of the
     task, as a fraction. ``std`` is NaN and ``random_seeds`` 0 on deterministic rows. Pairs whose
-    class has fewer than 2 members are dropped once, with a logged warning.
+    class has fewer than 2 members are dropped once, with a logged warning. ``accuracy ±`` and
+    ``delta_accuracy ±`` follow their columns (:func:`classification_half_widths`, ``resamples``
+    bootstrap draws seeded by ``bootstrap_seed``, default ``seeds[0]``; interval ``level``).
     Raises ValueError when fewer than ``min_seeds`` seeds are given.
     """
     seeds = list(seeds)
@@ -195,15 +264,19 @@ def modality_classification_check(image_features: np.ndarray, text_features: np.
                          f"got {len(seeds)}")
     groups, labels = np.asarray(groups).astype(str), np.asarray(labels)
     keep = stratifiable_rows(labels)  # warn once, not on each of the 38 fits
-    rows = []
+    rows, correct = [], []
     for task, features in zip(TASKS, (image_features, text_features)):
-        rows += _task_rows(task, np.asarray(features)[keep], groups, labels[keep], seeds,
-                           groups_to_remove, max_iter)
+        task_rows, task_correct = _task_rows(task, np.asarray(features)[keep], groups,
+                                             labels[keep], seeds, groups_to_remove, max_iter)
+        rows, correct = rows + task_rows, correct + task_correct
     table = pd.DataFrame(rows)
     none_accuracy = table["accuracy"].where(table["deletion"] == "None").groupby(
         table["task"]).transform("first")
     table["delta_accuracy"] = table["accuracy"] - none_accuracy
-    return table[list(TABLE_COLUMNS)]
+    table = classification_half_widths(table, correct, resamples,
+                                       seeds[0] if bootstrap_seed is None else bootstrap_seed,
+                                       level)
+    return table[list(RESULT_COLUMNS)]
 
 
 def _accuracy_of(table: pd.DataFrame, task: str, deletion: str, n_latents: int | None = None

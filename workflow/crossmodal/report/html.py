@@ -17,7 +17,6 @@ missing figure at once.
 from __future__ import annotations
 
 import html
-import math
 import os
 import re
 import urllib.parse
@@ -29,8 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.atomic import write_text_atomic
-from crossmodal.metrics.uncertainty import is_interval_column
 from crossmodal.report import verdicts
+from crossmodal.report.tables import merged_intervals
 
 TABLE_SUFFIXES = (".csv",)
 FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif")
@@ -275,30 +274,6 @@ def table_title(name: str) -> str:
     return TABLE_TITLES.get(name, name)
 
 
-def merge_intervals(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every ``C ±`` column folded into C as "value ± half-width" strings (4
-    significant digits, 2 for the half-width); C stays numeric where it has no interval."""
-    out = frame.copy()
-    for column in [c for c in frame.columns if is_interval_column(c)]:
-        base = str(column)[: -len(" ±")]
-        if base not in out:
-            continue
-        out[base] = [format_estimate_cell(value, half)
-                     for value, half in zip(frame[base], frame[column], strict=True)]
-        out = out.drop(columns=column)
-    return out
-
-
-def format_estimate_cell(value, half) -> str:
-    try:
-        value, half = float(value), float(half)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    return f"{value:.4g}" if math.isnan(half) else f"{value:.4g} ± {half:.2g}"
-
-
 def format_float(value: float) -> str:
     """``value`` with 4 significant digits."""
     return f"{value:.4g}"
@@ -352,7 +327,7 @@ def render_table(path: Path) -> str:
     if isinstance(frame, str):
         parts.append(f'<p class="error">{html.escape(frame)}</p>')
     else:
-        parts.append(merge_intervals(frame).to_html(index=False, float_format=format_float,
+        parts.append(merged_intervals(frame).to_html(index=False, float_format=format_float,
                                                     border=0))
     return "\n".join(part for part in parts if part)
 

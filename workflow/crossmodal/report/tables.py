@@ -1,4 +1,9 @@
-"""Result tables: one CSV (machine-readable) and one markdown file (human-readable) each."""
+"""Result tables: one CSV (machine-readable) and one markdown file (human-readable) each.
+
+A number with an uncertainty has a sibling column ``C ±`` (the half-width of its 95 % interval,
+:mod:`crossmodal.metrics.uncertainty`). The CSV keeps both at full precision; the markdown and the
+HTML report show ``"mean ± half-width"`` in one cell (:func:`merged_intervals`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,30 @@ from pathlib import Path
 import pandas as pd
 
 from crossmodal.atomic import atomic_path, write_text_atomic
+from crossmodal.metrics.uncertainty import format_estimate, interval_column, is_interval_column
+
+
+def merged_intervals(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """``table`` with every column C that has a sibling ``C ±`` replaced by the strings
+    ``format_estimate(C, C ±, digits)`` ("0.5123 ± 0.021"; a NaN value becomes "NaN") and the
+    sibling dropped; every other column unchanged."""
+    merged = table.copy()
+    for column in table.columns:
+        sibling = interval_column(column)
+        if is_interval_column(column) or sibling not in table.columns:
+            continue
+        merged[column] = [_cell(value, half, digits)
+                          for value, half in zip(table[column], table[sibling], strict=True)]
+        merged = merged.drop(columns=sibling)
+    return merged
+
+
+def _cell(value, half, digits: int) -> str:
+    try:
+        value, half = float(value), float(half)
+    except (TypeError, ValueError):
+        return str(value)
+    return "NaN" if pd.isna(value) else format_estimate(value, half, digits)
 
 
 def write_table(
@@ -15,10 +44,10 @@ def write_table(
     markdown_path: str | Path | None = None,
     digits: int = 4,
 ) -> None:
-    """Write ``table`` as CSV (full precision) and markdown (``digits`` significant digits)."""
+    """Write ``table`` as CSV (full precision) and markdown (``digits`` significant digits,
+    intervals folded into their column by :func:`merged_intervals`)."""
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, index=False)
     if markdown_path is not None:
-        write_text_atomic(
-            markdown_path, table.to_markdown(index=False, floatfmt=f".{digits}g") + "\n"
-        )
+        text = merged_intervals(table, digits).to_markdown(index=False, floatfmt=f".{digits}g")
+        write_text_atomic(markdown_path, text + "\n")

@@ -18,8 +18,17 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from crossmodal.metrics.uncertainty import interval_column
 from crossmodal.modality.groundtruth import modality_auc_summary
 from crossmodal.monosemanticity.evaluate import average_scores, live_latents
+from crossmodal.monosemanticity.intervals import (
+    groundtruth_half_widths,
+    mean_half_widths,
+    modality_mono_half_widths,
+    mono_half_widths,
+    tied_with,
+    with_intervals,
+)
 from crossmodal.monosemanticity.scores import modality_mono
 
 _NA = float("nan")
@@ -43,12 +52,21 @@ def paper_order(labels) -> list[str]:
     return known + [label for label in labels if label not in TABLE4_PAPER]
 
 
-def table4(scores: Mapping[str, pd.DataFrame], m: int) -> pd.DataFrame:
+def table4(scores: Mapping[str, pd.DataFrame], m: int,
+           uncertainty: Mapping[str, float] | None = None, seed: int = 0) -> pd.DataFrame:
     """One row per model: mean EmbSim / WinRate / Mono over its live latents, per modality, the
-    number of live latents scored and of those below m active rows (``average_scores``)."""
+    number of live latents scored and of those below m active rows (``average_scores``).
+    Each mean ``{embsim,winrate,mono}_{image,text}`` has its half-width ``"<column> ±"`` right
+    after it: a bootstrap over the live latents (``intervals.mean_half_widths``, one resample
+    for all six, ``uncertainty`` = {resamples, level}, seeded by ``seed``)."""
     rows = []
     for label in paper_order(scores):
-        row = {"model": label, **average_scores(scores[label], m)}
+        frame = scores[label]
+        live = frame[live_latents(frame)]
+        columns = [f"{metric}_{modality}" for modality in ("image", "text")
+                   for metric in ("embsim", "winrate", "mono")]
+        row = with_intervals({"model": label, **average_scores(frame, m)},
+                             mean_half_widths(live[columns], uncertainty, seed))
         paper = TABLE4_PAPER.get(label, (_NA,) * 4)
         row.update({f"{c} (paper)": v for c, v in zip(TABLE4_COLUMNS, paper, strict=True)})
         rows.append(row)
@@ -62,10 +80,13 @@ def mds_flag(frame: pd.DataFrame) -> str:
     return str(frame["mds_group_flag"].fillna("").iloc[0])
 
 
-def table5(scores: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def table5(scores: Mapping[str, pd.DataFrame], uncertainty: Mapping[str, float] | None = None,
+           seed: int = 0) -> pd.DataFrame:
     """One row per model: Visual / Textual Mono with Mono = EmbSim, = WinRate and = their mean,
     over all live latents of each MDS group (``scores`` carry an ``mds_group`` column), the
-    group sizes, and ``mds_flag``, non-empty when the grouping is degenerate."""
+    group sizes, and ``mds_flag``, non-empty when the grouping is degenerate. Each of the six
+    differences has its half-width ``"<column> ±"`` right after it: a bootstrap over the live
+    latents, each keeping its group (``intervals.modality_mono_half_widths``)."""
     rows = []
     for label in paper_order(scores):
         frame = scores[label]
@@ -77,6 +98,8 @@ def table5(scores: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                     modality)
         for group in ("ImgD", "TextD", "CrossD"):
             row[f"n_{group}"] = int(np.sum(live["mds_group"] == group))
+        row = with_intervals(row, modality_mono_half_widths(live, uncertainty=uncertainty,
+                                                            seed=seed))
         row["mds_flag"] = mds_flag(frame)
         paper = TABLE5_PAPER.get(label, (_NA,) * 4)
         row.update({f"{c} (paper)": v for c, v in zip(TABLE5_COLUMNS, paper, strict=True)})
@@ -100,7 +123,10 @@ def best_latent_auc(recovery: pd.DataFrame, target: str) -> float:
 
 def mono_vs_groundtruth(table: pd.DataFrame, targets: Mapping[str, str],
                         features: Mapping[str, pd.DataFrame],
-                        recovery: pd.DataFrame | None = None) -> pd.DataFrame:
+                        recovery: pd.DataFrame | None = None,
+                        scores: Mapping[str, pd.DataFrame] | None = None,
+                        uncertainty: Mapping[str, float] | None = None,
+                        seed: int = 0) -> pd.DataFrame:
     """Does paper A's Mono ranking of models agree with toyworld's ground truth?
 
     One row per model of table 4: its Mono on images, on texts and their mean, and the same
@@ -110,18 +136,34 @@ def mono_vs_groundtruth(table: pd.DataFrame, targets: Mapping[str, str],
     overall and per modality. Both sides are averages over latents, so the ranks compare like
     with like. ``best_latent_auc`` (from ``recovery``, when given) is recoverability — the best
     latent per concept — shown for reference and not ranked. ``targets``: label → target.
+
+    Intervals: ``groundtruth_auc{,_image,_text} ±`` by a bootstrap over the feature table's
+    latents (``intervals.groundtruth_half_widths``); with ``scores`` (label → the model's
+    per-latent scores) also ``mono{,_image,_text} ±`` by a bootstrap over its live latents
+    (``intervals.mono_half_widths``; image, text and their mean from one resample). Each rank
+    with intervals gets ``<rank>_tied_with``: the models whose interval overlaps this model's
+    (``intervals.tied_with``; "" = the rank is separated from every other).
     """
     rows = []
     for _, model in table.iterrows():
         target = targets[model["model"]]
         truth = modality_auc_summary(features[target])
-        rows.append({"model": model["model"], "target": target,
-                     "mono_image": model["mono_image"], "mono_text": model["mono_text"],
-                     "mono": (model["mono_image"] + model["mono_text"]) / 2, **truth,
-                     **({"best_latent_auc": best_latent_auc(recovery, target)}
-                        if recovery is not None else {})})
+        widths = groundtruth_half_widths(features[target], uncertainty, seed)
+        if scores is not None:
+            mine = scores[model["model"]]
+            widths |= mono_half_widths(mine[live_latents(mine)], uncertainty, seed)
+        rows.append(with_intervals(
+            {"model": model["model"], "target": target,
+             "mono_image": model["mono_image"], "mono_text": model["mono_text"],
+             "mono": (model["mono_image"] + model["mono_text"]) / 2, **truth,
+             **({"best_latent_auc": best_latent_auc(recovery, target)}
+                if recovery is not None else {})}, widths))
     frame = pd.DataFrame(rows)
     for suffix in ("", "_image", "_text"):
-        frame[f"rank_mono{suffix}"] = _rank(frame[f"mono{suffix}"])
-        frame[f"rank_groundtruth{suffix}"] = _rank(frame[f"groundtruth_auc{suffix}"])
+        for kind, column in (("mono", f"mono{suffix}"), ("groundtruth", f"groundtruth_auc{suffix}")):
+            rank = f"rank_{kind}{suffix}"
+            frame[rank] = _rank(frame[column])
+            if interval_column(column) in frame:
+                frame[f"{rank}_tied_with"] = tied_with(frame["model"].tolist(), frame[column],
+                                                       frame[interval_column(column)])
     return frame
