@@ -85,7 +85,9 @@ rule mds_figure:
 
 rule dictionary_metrics:
     """Paper B appendix E metrics of one dictionary (reconstruction, structure in D and ZᵀZ, ρ,
-    FDA, δ_r@1, p_acc; stability when replicas with other seeds are configured)."""
+    FDA, δ_r@1, p_acc; stability when replicas with other seeds are configured), each with the
+    half-width "<metric> ±" of its 95 % interval: t over the seed replicas when there are any,
+    else a seeded bootstrap over the evaluation pairs (geometry/resampling.py)."""
     input:
         model="results/dictionaries/{encoder}/{method}/model.pt",
         embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
@@ -96,6 +98,8 @@ rule dictionary_metrics:
     params:
         analysis=feature_params(),
         conventions=config.get("analysis", {}).get("conventions", "authors"),
+        uncertainty=UNCERTAINTY,
+        intervals=metric_intervals,
         seed=config["seed"],
     log:
         "results/logs/metrics/{encoder}/{method}.log",
@@ -121,6 +125,7 @@ rule paper_b_table1:
         markdown="results/tables/paperB_table1.md",
     params:
         encoders=[encoder for encoder, _ in TABLE1_MODELS],
+        uncertainty=UNCERTAINTY,
     log:
         "results/logs/tables/paperB_table1.log",
     benchmark:
@@ -148,6 +153,7 @@ rule paper_b_architecture_table:
         table="table3|table4",
     params:
         labels=lambda wildcards: list(config["paper_b"][wildcards.table]["columns"]),
+        uncertainty=UNCERTAINTY,
     log:
         "results/logs/tables/paperB_{table}.log",
     benchmark:
@@ -171,6 +177,7 @@ rule paper_b_table5:
         markdown="results/tables/paperB_table5.md",
     params:
         toy=config.get("paper_b", {}).get("table5"),
+        uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
         "results/logs/tables/paperB_table5.log",

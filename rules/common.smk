@@ -181,6 +181,21 @@ def replica_models(wildcards):
     ]
 
 
+def table_dictionaries():
+    """(encoder, method) of every dictionary a paper B table (1, 3, 4) reads."""
+    found = set(TABLE1_MODELS)
+    for table in ("table3", "table4"):
+        if PAPER_B.get(table):
+            found.update(table_models(table))
+    return found
+
+
+def metric_intervals(wildcards):
+    """Whether rule dictionary_metrics bootstraps the metrics' intervals: only for dictionaries a
+    paper B table reads (the verdicts compare them); the others' rows carry no interval."""
+    return (wildcards.encoder, wildcards.method) in table_dictionaries()
+
+
 def paper_b_tables():
     """Paper B tables the default run writes (table 4 only with ``paper_b.table4.in_all``)."""
     tables = []

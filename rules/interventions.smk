@@ -52,7 +52,8 @@ rule embed_class_prompts:
 
 rule gap_removal:
     """Every gap-removal method on one split: DiM, W, sep, RMG, OOD, recall@1 (and zero-shot /
-    linear-probe accuracy on table 11's split), plus the k-th-NN distances for figure 25."""
+    linear-probe accuracy on table 11's split) with their bootstrap half-widths over the pairs
+    (column "value ±"), plus the k-th-NN distances for figure 25."""
     input:
         unpack(gap_removal_inputs),
     output:
@@ -62,6 +63,7 @@ rule gap_removal:
         settings=INTERVENTIONS,
         tau=config.get("analysis", {}).get("tau"),
         seed=config["seed"],
+        uncertainty=UNCERTAINTY,
     log:
         "results/logs/interventions/{encoder}/gap_{split}.log",
     benchmark:
@@ -136,7 +138,8 @@ rule gap_illustration:
 
 rule vector_arithmetic:
     """Queries Q_src, Q_Δ, Q, Q_SAE and the authors' variant on the edit triplets: OOD score and
-    (R@10 + R@50)/2, figures 6 / 23 (distance histograms) and 5 (a worked example)."""
+    (R@10 + R@50)/2 with their bootstrap half-widths over the triplets ("<measure> ±"), figures
+    6 / 23 (distance histograms) and 5 (a worked example)."""
     input:
         unpack(arithmetic_inputs),
     output:
@@ -156,6 +159,7 @@ rule vector_arithmetic:
         settings=INTERVENTIONS,
         tau=config.get("analysis", {}).get("tau"),
         seed=config["seed"],
+        uncertainty=UNCERTAINTY,
     log:
         "results/logs/interventions/{encoder}/arithmetic.log",
     benchmark:
@@ -171,7 +175,8 @@ rule vector_arithmetic:
 
 
 rule paper_b_intervention_tables:
-    """Paper B tables 2, 7, 8 (arithmetic) and 9–12 (gap removal), the paper's CLIP beside ours."""
+    """Paper B tables 2, 7, 8 (arithmetic) and 9–12 (gap removal), the paper's CLIP beside ours;
+    each of our columns C is followed by its half-width "C ±" (from the inputs' intervals)."""
     input:
         # split by split (table 9, 10, 11 order), encoder by encoder
         gap=[

@@ -205,7 +205,7 @@ def test_paper_tables_lay_out_ours_beside_the_paper():
     reference = GapReference.fit(inputs.image, inputs.text, seed=0)
     measures, _ = gap_measures(inputs, reference, GapSettings(wasserstein_samples=50))
     table = gap_table("table9", {"toy": measures})
-    assert list(table.columns) == ["measure", "method", "toy", "CLIP (paper)"]
+    assert list(table.columns) == ["measure", "method", "toy", "toy ±", "CLIP (paper)"]
     assert len(table) == 15
     row = table[(table["measure"] == "DiM") & (table["method"] == "(Î, T̂)")].iloc[0]
     assert row["CLIP (paper)"] == 0.723

@@ -14,8 +14,9 @@ from crossmodal.tables.paper_b import (
 def test_table1_has_our_columns_then_the_papers():
     ours = {"toyclip": {"SAE": {"mse": 0.5, "rho": 2.0}, "SAE-A": {"mse": 0.6}}}
     table = table1(ours).set_index("metric")
-    assert list(table.columns) == ["conventions", "toyclip SAE", "toyclip SAE-A",
-                                   "CLIP SAE (paper)", "CLIP SAE-A (paper)"]
+    assert list(table.columns) == ["conventions", "toyclip SAE", "toyclip SAE ±",
+                                   "toyclip SAE-A", "toyclip SAE-A ±", "CLIP SAE (paper)",
+                                   "CLIP SAE-A (paper)"]
     assert list(table.index) == [METRIC_LABELS[m] for m in TABLE1_METRICS]
     assert table.loc["MSE (↓)", "toyclip SAE-A"] == 0.6
     assert table.loc["ρ (↑)", "toyclip SAE"] == 2.0
@@ -27,7 +28,8 @@ def test_table1_has_our_columns_then_the_papers():
 def test_architecture_table_pairs_each_column_with_the_paper():
     table = architecture_table({"TopK": {"r2": 0.9}, "mine": {"r2": 0.8}}, "table3")
     table = table.set_index("metric")
-    assert list(table.columns) == ["conventions", "TopK", "TopK (paper)", "mine"]  # none: "mine"
+    assert list(table.columns) == ["conventions", "TopK", "TopK ±", "TopK (paper)", "mine",
+                                   "mine ±"]  # no paper column for "mine"
     assert table.loc["R² (↑)", "TopK"] == 0.9
     assert table.loc["R² (↑)", "TopK (paper)"] == 0.78
     assert table.loc["Coherence (↓)", "TopK (paper)"] == 0.51

@@ -51,3 +51,16 @@ def test_interval_column_and_format():
     assert interval_column("success_mean") == "success_mean ±"
     assert format_estimate(0.5123, 0.0211) == "0.512 ± 0.021"
     assert format_estimate(0.5123, float("nan")) == "0.512"
+
+
+def test_percentile_half_width_by_hand_and_counts_match_the_indices():
+    from crossmodal.metrics.uncertainty import (
+        bootstrap_counts,
+        bootstrap_indices,
+        percentile_half_widths,
+    )
+
+    # values 0..100: the 5th and 95th percentiles are 5 and 95, half their distance 45
+    assert percentile_half_widths({"x": np.arange(101.0)}, level=0.9)["x"] == pytest.approx(45)
+    counts = bootstrap_counts(6, 3, seed=2)
+    assert (counts[1] == np.bincount(bootstrap_indices(6, 1, 2), minlength=6)).all()

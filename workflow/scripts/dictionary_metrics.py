@@ -1,10 +1,12 @@
-"""Rule dictionary_metrics: paper B appendix E metrics of one dictionary, one CSV row."""
+"""Rule dictionary_metrics: paper B appendix E metrics of one dictionary, one CSV row, with the
+half-width of each metric's 95 % interval ("<metric> ±", geometry/resampling.py)."""
 
 import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.dictionaries.checkpoint import load_dictionary, load_with_embeddings
 from crossmodal.geometry.conventions import CONVENTIONS
+from crossmodal.geometry.resampling import metric_half_widths
 from crossmodal.geometry.stability import stability
 from crossmodal.geometry.suite import dictionary_metrics
 from crossmodal.report.tables import write_table
@@ -19,17 +21,27 @@ def main(snakemake):
     # the configured convention names the plain columns; the other one is added, suffixed
     primary = snakemake.params.conventions
     conventions = [primary, *(name for name in CONVENTIONS if name != primary)]
-    metrics = dictionary_metrics(model, embeddings.image, embeddings.text, analysis["tau"],
-                                 analysis["batch_size"], seed, conventions=conventions)
+
+    def metrics_of(dictionary):
+        return dictionary_metrics(dictionary, embeddings.image, embeddings.text, analysis["tau"],
+                                  analysis["batch_size"], seed, conventions=conventions)
+
+    metrics = metrics_of(model)
     bridge_mass = metrics.pop("bridge_mass", pd.DataFrame(columns=["tau"]))
-    if snakemake.input.replicas:
-        atoms = [model.dictionary.detach().cpu()]
-        atoms += [load_dictionary(path)[0].dictionary.detach()
-                  for path in snakemake.input.replicas]
-        metrics["stability"] = stability(atoms)
+    replicas = [load_dictionary(path)[0].to(runtime.device())
+                for path in snakemake.input.replicas]
+    replica_metrics = [metrics_of(replica) for replica in replicas]
+    widths = {}
+    if snakemake.params.intervals:  # only the dictionaries a paper B table reads
+        widths = metric_half_widths(model, metrics, replica_metrics, embeddings.image,
+                                    embeddings.text, analysis["tau"], conventions,
+                                    snakemake.params.uncertainty, seed, analysis["batch_size"])
+    if replicas:
+        metrics["stability"] = stability([model.dictionary.detach().cpu()]
+                                         + [r.dictionary.detach().cpu() for r in replicas])
     row = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
            "architecture": facts["spec"]["architecture"], "latents": facts["n_latents"],
-           "beta": facts.get("beta", 0.0), **metrics}
+           "beta": facts.get("beta", 0.0), **metrics, **widths}
     write_table(pd.DataFrame([row]), snakemake.output.row)
     write_table(bridge_mass, snakemake.output.bridge)
 

@@ -35,6 +35,7 @@ def labelled_split(model, mask, inputs, evaluated, train, prompts_path, family, 
 
 def main(snakemake):
     settings, seed = snakemake.params.settings, snakemake.params.seed
+    uncertainty = snakemake.params.uncertainty
     runtime.configure(snakemake.threads, seed)
     split = snakemake.wildcards.split
     model, _ = load_dictionary(snakemake.input.model)
@@ -47,14 +48,16 @@ def main(snakemake):
     evaluated = embeddings.split(split).subsample(settings["max_pairs"], seed)
     inputs = reconstruct(model, evaluated.image, evaluated.text, mask)
     gap_settings = GapSettings(settings["ood_k"], settings["wasserstein_samples"],
-                               settings["recall_batch_size"], seed)
+                               settings["recall_batch_size"], seed, uncertainty["resamples"],
+                               uncertainty["level"])
     measures, distances = gap_measures(inputs, reference, gap_settings)
     if "prompts" in snakemake.input.keys():  # noqa: SIM118 (snakemake Namedlist)
         labelled_inputs, labelled = labelled_split(
             model, mask, inputs, evaluated, train, snakemake.input.prompts,
             settings["zero_shot_family"], settings, seed)
-        measures = pd.concat([measures, classification_measures(labelled_inputs, reference,
-                                                                labelled, seed=seed)])
+        measures = pd.concat([measures, classification_measures(
+            labelled_inputs, reference, labelled, seed=seed,
+            resamples=uncertainty["resamples"], level=uncertainty["level"])])
     measures.insert(0, "split", split)
     measures.insert(0, "encoder", snakemake.wildcards.encoder)
     measures["bimodal_latents"] = int(mask.sum())

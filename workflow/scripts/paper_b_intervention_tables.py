@@ -1,10 +1,17 @@
-"""Rule paper_b_intervention_tables: paper B tables 2, 7, 8 and 9–12 from the per-encoder rows."""
+"""Rule paper_b_intervention_tables: paper B tables 2, 7, 8 and 9–12 from the per-encoder rows
+(CSV with the ``C ±`` half-width columns; markdown with "value ± half-width" cells)."""
 
 import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.report.tables import write_table
-from crossmodal.tables.paper_b_interventions import gap_table, table2, table7, table8, table12
+from crossmodal.tables.paper_b_interventions import (
+    gap_table,
+    table2,
+    table7,
+    table8,
+    table12,
+)
 
 
 def main(snakemake):

@@ -60,8 +60,10 @@ def main(snakemake):
     targets, _ = reconstructions(model, rows_of(edits["target_pair_id"], embeddings), mask)
     queries = {kind: query.numpy() for kind, query in arithmetic_queries(
         source, source_bimodal, delta, delta_bimodal).items()}
+    uncertainty = snakemake.params.uncertainty
     measures, distances = arithmetic_measures(queries, targets.numpy(), settings["ood_k"],
-                                              settings["recall_batch_size"], seed)
+                                              settings["recall_batch_size"], seed,
+                                              uncertainty["resamples"], uncertainty["level"])
     measures.insert(0, "encoder", snakemake.wildcards.encoder)
     measures["edits"] = len(edits)
     write_table(measures, snakemake.output.measures)

@@ -101,14 +101,29 @@ def quantile_mask(matrix: torch.Tensor, q: float) -> torch.Tensor:
     return matrix.abs() >= quantile_threshold(matrix, q)
 
 
-def modality_bridge(weights: torch.Tensor, atoms, conventions: str | Convention = DEFAULT,
-                    in_place: bool = False) -> torch.Tensor:
-    """B_Σ (K, K) for the cross-covariance ``weights`` Σ (K, K): Σ ⊙ D̄ D̄ᵀ, with the
-    convention's quantile masks on Σ and on D̄ D̄ᵀ."""
+def bridge_cosines(atoms, conventions: str | Convention = DEFAULT,
+                   like: torch.Tensor | None = None) -> torch.Tensor:
+    """D̄ D̄ᵀ (K, K) of atoms (K, d) with the convention's atom-quantile mask (entries below it
+    zeroed), in ``like``'s dtype and device; it depends on the atoms only, so a bootstrap over
+    pairs computes it once (geometry/resampling.py)."""
+    atoms = torch.as_tensor(atoms)
+    cosines = atom_cosines(atoms if like is None else atoms.to(like))
+    cosines = cosines if like is None else cosines.to(like.device)
     rule = convention(conventions)
-    cosines = atom_cosines(torch.as_tensor(atoms).to(weights)).to(weights.device)
     if rule.atom_quantile is not None:
         cosines[~quantile_mask(cosines, rule.atom_quantile)] = 0
+    return cosines
+
+
+def modality_bridge(weights: torch.Tensor, atoms, conventions: str | Convention = DEFAULT,
+                    in_place: bool = False, cosines: torch.Tensor | None = None
+                    ) -> torch.Tensor:
+    """B_Σ (K, K) for the cross-covariance ``weights`` Σ (K, K): Σ ⊙ D̄ D̄ᵀ, with the
+    convention's quantile masks on Σ and on D̄ D̄ᵀ; ``cosines`` passes the masked D̄ D̄ᵀ of
+    :func:`bridge_cosines` when it is already computed."""
+    rule = convention(conventions)
+    if cosines is None:
+        cosines = bridge_cosines(atoms, rule, weights)
     bridge = weights if in_place else weights.clone()
     if rule.covariance_quantile is not None:
         bridge[~quantile_mask(bridge, rule.covariance_quantile)] = 0
@@ -214,12 +229,16 @@ def fda_ratio(alpha: float, unimodal: float, epsilon: float) -> float:
 
 
 def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU,
-        conventions: str | Convention = DEFAULT) -> FDAResult:
-    """FDA of a dictionary with atoms (K, d) and per-modality energies (K,)."""
+        conventions: str | Convention = DEFAULT, cosines: torch.Tensor | None = None,
+        threshold: float | None = None) -> FDAResult:
+    """FDA of a dictionary with atoms (K, d) and per-modality energies (K,). ``cosines`` (the
+    unmasked float64 D̄ D̄ᵀ, K × K) and ``threshold`` (its convention quantile) may be passed when
+    already computed: they depend on the atoms only (a bootstrap over pairs reuses them)."""
     rule = convention(conventions)
     sources = np.flatnonzero(image_energy > 0)
     targets = np.flatnonzero(text_energy > 0)
-    cosines = atom_cosines(torch.as_tensor(atoms).double())
+    if cosines is None:
+        cosines = atom_cosines(torch.as_tensor(atoms).double())
     transported = cosines[sources][:, targets].cpu().numpy()
     plan = transport_plan(image_energy[sources] / image_energy.sum(),
                           text_energy[targets] / text_energy.sum(), 1 - transported)
@@ -227,7 +246,9 @@ def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = T
     mass, cosine = plan[rows, cols], transported[rows, cols]
     bridge = mass * np.abs(cosine)
     if rule.atom_quantile is not None:
-        bridge *= np.abs(cosine) >= quantile_threshold(cosines, rule.atom_quantile)
+        if threshold is None:
+            threshold = quantile_threshold(cosines, rule.atom_quantile)
+        bridge *= np.abs(cosine) >= threshold
     groups = latent_groups(modality_score(image_energy, text_energy), tau)
     source_group, target_group = groups[sources[rows]], groups[targets[cols]]
     adjacent = (source_group == BIMODAL) | (target_group == BIMODAL)

@@ -16,6 +16,12 @@ Paper B's §5 and appendix H disagree in notation, so every variant is computed:
 Targets are the reconstructed target images T̂ = decode(Z_tgt). Retrieval is (R@10 + R@50)/2:
 the share of queries whose own target ranks in the top 10 / 50 by cosine similarity, within
 seeded random batches of 256 triplets (the authors' protocol) and over the whole gallery.
+
+Uncertainty (columns ``ood ±``, ``retrieval_batched ±``, ``retrieval_gallery ±``): the half-width
+of a seeded percentile bootstrap over the edit triplets, one resample shared by every query kind
+(paired). Each resample reuses the per-triplet k-th-NN distances and target ranks of the full
+evaluation (the target cloud, the gallery and the batches held fixed): OOD is the threshold
+accuracy of the drawn triplets' query and target distances, retrieval the recall of their ranks.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import torch
 
 from crossmodal.metrics.gap import ood_distances, threshold_accuracy
 from crossmodal.metrics.retrieval import batch_indices, correct_ranks
+from crossmodal.metrics.uncertainty import LEVEL, RESAMPLES, bootstrap_half_widths, interval_column
 
 QUERY_LABELS: dict[str, str] = {
     "source": "Q_src = Î_src", "delta": "Q_Δ = Δ̂", "sum": "Q = Î_src + Δ̂",
@@ -55,29 +62,69 @@ def target_ranks(queries: np.ndarray, targets: np.ndarray, batch_size: int | Non
     return torch.cat(ranks).numpy()
 
 
+def item_ranks(queries: np.ndarray, targets: np.ndarray, batch_size: int | None = 256,
+               seed: int = 0) -> np.ndarray:
+    """(N,) float: :func:`target_ranks` placed at their query's row, NaN for the queries in no
+    batch (the dropped tail), so that resampled triplets keep their own rank."""
+    ranks = np.full(len(queries), np.nan)
+    if batch_size is None:
+        ranks[:] = target_ranks(queries, targets, None)
+        return ranks
+    order = np.concatenate(batch_indices(len(queries), batch_size, seed))
+    ranks[order] = target_ranks(queries, targets, batch_size, seed)
+    return ranks
+
+
 def retrieval_score(ranks: np.ndarray, ks: Sequence[int] = (10, 50)) -> float:
-    """mean over k of recall@k = share of ranks < k; (R@10 + R@50)/2 by default."""
-    return float(np.mean([(np.asarray(ranks) < k).mean() for k in ks]))
+    """mean over k of recall@k = share of ranks < k; (R@10 + R@50)/2 by default. NaN ranks
+    (queries in no batch, :func:`item_ranks`) are left out."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    ranks = ranks[~np.isnan(ranks)]
+    return float(np.mean([(ranks < k).mean() for k in ks]))
+
+
+ARITHMETIC_MEASURES = ("ood", "retrieval_batched", "retrieval_gallery")
+
+
+def _query_scores(query_distances: np.ndarray, target_distances: np.ndarray,
+                  batched: np.ndarray, gallery: np.ndarray) -> dict[str, float]:
+    """The three measures of one query kind from its per-triplet pieces (all (n,))."""
+    return {"ood": threshold_accuracy(query_distances, target_distances),
+            "retrieval_batched": retrieval_score(batched),
+            "retrieval_gallery": retrieval_score(gallery)}
 
 
 def arithmetic_measures(queries: dict[str, np.ndarray], targets: np.ndarray, ood_k: int = 10,
-                        batch_size: int = 256, seed: int = 0
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        batch_size: int = 256, seed: int = 0, resamples: int = RESAMPLES,
+                        level: float = LEVEL) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per query kind: OOD score against the targets T̂ (k-th-NN distances, paper B §H),
-    (R@10 + R@50)/2 within batches of ``batch_size`` and over the whole gallery. Also the long
-    frame (cloud, distance) of the k-th-NN distances: each query kind, and the targets."""
-    rows, distances = [], []
+    (R@10 + R@50)/2 within batches of ``batch_size`` and over the whole gallery, each followed by
+    its bootstrap half-width ``<measure> ±`` over the triplets (paired across query kinds,
+    ``resamples`` = 0: NaN). Also the long frame (cloud, distance) of the k-th-NN distances: each
+    query kind, and the targets."""
+    pieces, distances = {}, []
     target_distances = None
     for kind, query in queries.items():
         query_distances, target_distances = ood_distances(query, targets, k=ood_k)
-        rows.append({
-            "query": kind, "label": QUERY_LABELS[kind],
-            "ood": threshold_accuracy(query_distances, target_distances),
-            "retrieval_batched": retrieval_score(target_ranks(query, targets, batch_size, seed)),
-            "retrieval_gallery": retrieval_score(target_ranks(query, targets, None)),
-        })
+        pieces[kind] = (query_distances, target_distances,
+                        item_ranks(query, targets, batch_size, seed),
+                        item_ranks(query, targets, None))
         distances.append(pd.DataFrame({"cloud": kind, "distance": query_distances}))
     distances.append(pd.DataFrame({"cloud": "target", "distance": target_distances}))
+
+    def statistic(index: np.ndarray) -> dict[tuple[str, str], float]:
+        return {(kind, measure): value for kind, arrays in pieces.items()
+                for measure, value in _query_scores(*(a[index] for a in arrays)).items()}
+
+    widths = (bootstrap_half_widths(statistic, len(targets), resamples, seed, level)
+              if resamples > 0 else {})
+    rows = []
+    for kind, arrays in pieces.items():
+        row = {"query": kind, "label": QUERY_LABELS[kind]}
+        for measure, value in _query_scores(*arrays).items():
+            row[measure] = value
+            row[interval_column(measure)] = widths.get((kind, measure), float("nan"))
+        rows.append(row)
     return pd.DataFrame(rows), pd.concat(distances, ignore_index=True)
 
 

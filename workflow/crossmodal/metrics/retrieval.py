@@ -43,3 +43,18 @@ def recall_at_k(images, texts, ks=(1, 5), batch_size: int = 256, seed: int = 0
             for k in ks:
                 hits[k].append((ranks < k).float())
     return {k: torch.cat(v).mean().item() for k, v in hits.items()}
+
+
+def pair_hits(images, texts, k: int = 1, batch_size: int = 256, seed: int = 0) -> np.ndarray:
+    """(N,) per pair i: (hit(image_i → text_i) + hit(text_i → image_i)) / 2 with hit = its rank
+    within its batch < k (the batches of :func:`recall_at_k`), so 0, 0.5 or 1; NaN for pairs in
+    no batch (the dropped tail). Its NaN-mean is ``recall_at_k(..., ks=(k,))[k]``: every batched
+    pair is a query once in each direction. Bootstrap resamples of the pairs reuse it."""
+    images, texts = torch.as_tensor(images), torch.as_tensor(texts)
+    hits = np.full(len(images), np.nan)
+    for index in batch_indices(len(images), batch_size, seed):
+        idx = torch.from_numpy(index)
+        forward = correct_ranks(images[idx], texts[idx]) < k
+        backward = correct_ranks(texts[idx], images[idx]) < k
+        hits[index] = (forward.double() + backward.double()).numpy() / 2
+    return hits

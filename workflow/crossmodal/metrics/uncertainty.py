@@ -53,6 +53,28 @@ def half_width_from_std(std: float, n: int, level: float = LEVEL) -> float:
     return float(stats.t.ppf((1 + level) / 2, n - 1) * std / np.sqrt(n))
 
 
+def bootstrap_indices(n_items: int, resample: int, seed: int) -> np.ndarray:
+    """The item indices of bootstrap resample ``resample``: ``n_items`` draws with replacement
+    from ``default_rng([seed, resample])``, so adding resamples keeps the first ones."""
+    return np.random.default_rng([seed, resample]).integers(0, n_items, n_items)
+
+
+def bootstrap_counts(n_items: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, n_items) int: how often each resample draws each item — the resamples of
+    :func:`bootstrap_half_widths` as weights, for statistics evaluated as matrix products."""
+    return np.stack([np.bincount(bootstrap_indices(n_items, b, seed), minlength=n_items)
+                     for b in range(resamples)])
+
+
+def percentile_half_widths(draws: Mapping[object, np.ndarray], level: float = LEVEL
+                           ) -> dict[object, float]:
+    """Half the width of the percentile interval of each statistic's resampled values
+    ``draws[name]`` (B,): (q_{(1+level)/2} − q_{(1−level)/2}) / 2, NaN values left out."""
+    low, high = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return {name: float((np.nanpercentile(v, high) - np.nanpercentile(v, low)) / 2)
+            for name, v in draws.items()}
+
+
 def bootstrap_half_widths(
     statistic: Callable[[np.ndarray], Mapping[str, float]],
     n_items: int,
@@ -62,22 +84,19 @@ def bootstrap_half_widths(
 ) -> dict[str, float]:
     """Half-widths of the percentile bootstrap intervals of every number ``statistic`` returns.
 
-    ``statistic(index)`` gets an int array of ``n_items`` indices drawn with replacement and
-    returns ``{name: value}``; calling it with ``np.arange(n_items)`` gives the point estimate.
-    Several numbers computed from one resample share it, so a difference of two of them is a
-    paired comparison. Resample b uses ``default_rng([seed, b])``: the same seed gives the same
-    intervals, and adding resamples keeps the first ones.
+    ``statistic(index)`` gets an int array of ``n_items`` indices drawn with replacement
+    (:func:`bootstrap_indices`) and returns ``{name: value}``; calling it with
+    ``np.arange(n_items)`` gives the point estimate. Several numbers computed from one resample
+    share it, so a difference of two of them is a paired comparison. The same seed gives the
+    same intervals.
     """
     if n_items < 2:
         raise ValueError(f"a bootstrap needs at least 2 items, got {n_items}")
     draws: dict[str, list[float]] = {}
     for b in range(resamples):
-        index = np.random.default_rng([seed, b]).integers(0, n_items, n_items)
-        for name, value in statistic(index).items():
+        for name, value in statistic(bootstrap_indices(n_items, b, seed)).items():
             draws.setdefault(name, []).append(float(value))
-    low, high = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    return {name: float((np.nanpercentile(v, high) - np.nanpercentile(v, low)) / 2)
-            for name, v in draws.items()}
+    return percentile_half_widths({name: np.asarray(v) for name, v in draws.items()}, level)
 
 
 def format_estimate(value: float, half_width: float, digits: int = 3) -> str:

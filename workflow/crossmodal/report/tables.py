@@ -7,6 +7,7 @@ HTML report show ``"mean ± half-width"`` in one cell (:func:`merged_intervals`)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -43,11 +44,14 @@ def write_table(
     csv_path: str | Path,
     markdown_path: str | Path | None = None,
     digits: int = 4,
+    notes: Sequence[str] = (),
 ) -> None:
     """Write ``table`` as CSV (full precision) and markdown (``digits`` significant digits,
-    intervals folded into their column by :func:`merged_intervals`)."""
+    intervals folded into their column by :func:`merged_intervals`, then ``notes`` as a list
+    under the table: where the intervals come from)."""
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, index=False)
     if markdown_path is not None:
         text = merged_intervals(table, digits).to_markdown(index=False, floatfmt=f".{digits}g")
-        write_text_atomic(markdown_path, text + "\n")
+        text += "\n" + "".join(f"\n- {note}" for note in notes) + ("\n" if notes else "")
+        write_text_atomic(markdown_path, text)

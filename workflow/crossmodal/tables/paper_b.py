@@ -10,6 +10,10 @@ analysis setting; rows labelled "… [<name>]" repeat those metrics under the ot
 (from ``<metric>_<name>`` keys of the metric rows). The paper's numbers were produced by the
 authors' code, so they stand only beside ``authors`` rows; rows that no convention changes
 say "both".
+
+Each of our number columns ``C`` is followed by ``C ±``, the half-width of its 95 % interval from
+the metric row's ``"<metric> ±"`` keys (geometry/resampling.py: t over seed replicas, else a
+bootstrap over the evaluation pairs); :func:`interval_notes` says per column which, and n.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
+from scipy import stats
+
+from crossmodal.metrics.uncertainty import interval_column
 
 # metric key in our metric rows → row label of the paper's tables
 METRIC_LABELS: dict[str, str] = {
@@ -103,6 +110,39 @@ def _reference(row: dict, values: Mapping[str, float] | None) -> float:
     return values.get(row["key"].removesuffix("_authors"), _NA)
 
 
+def _add_ours(frame: pd.DataFrame, column: str, values: Mapping, keys: list[dict]) -> None:
+    """Our column and, right after it, its half-width column ``"<column> ±"`` (NaN where the
+    metric row has no ``"<metric> ±"``)."""
+    frame[column] = [values.get(r["key"], _NA) for r in keys]
+    frame[interval_column(column)] = [values.get(interval_column(r["key"]), _NA) for r in keys]
+
+TABLE5_NOTE = ("W ±, mma ±: seeded bootstrap over the atoms (W: the learned atoms' transported "
+               "costs; mma: the matched pairs' similarities) with the transport plan and the "
+               "matching held fixed — the spread of recovery quality across atoms, not "
+               "training-seed noise (one training run per cell)")
+
+
+def interval_notes(columns: Mapping[str, Mapping], level: float = 0.95) -> list[str]:
+    """One line per column label of ``columns`` (metric dicts) saying where its ± comes from:
+    "seeds" (n replicas; the t quantile named, flagged when n = 2), "pairs" (bootstrap over n
+    evaluation pairs) or none."""
+    notes = []
+    for label, values in columns.items():
+        source, n = values.get("uncertainty_source"), values.get("uncertainty_n")
+        if source == "seeds":
+            t = stats.t.ppf((1 + level) / 2, int(n) - 1)
+            small = " — n is small, the interval is wide" if int(n) <= 2 else ""
+            notes.append(f"{label}: t-interval of the mean over n = {int(n)} seed replicas "
+                         f"(seed-0 value shown; t = {t:.3g}{small}); stability has none")
+        elif source == "pairs":
+            notes.append(f"{label}: seeded bootstrap over the n = {int(n)} evaluation pairs "
+                         f"(metrics of the atoms alone, the ZᵀZ spectra, connectivity, "
+                         f"interference and stability have none)")
+        else:
+            notes.append(f"{label}: no interval")
+    return notes
+
+
 def table1(rows: Mapping[str, Mapping[str, Mapping]]) -> pd.DataFrame:
     """Paper B table 1: one row per metric (and its ``conventions``); per encoder an ``SAE`` and
     an ``SAE-A`` column from ``rows[encoder]["SAE" | "SAE-A"]`` (metric dicts), then the
@@ -112,7 +152,7 @@ def table1(rows: Mapping[str, Mapping[str, Mapping]]) -> pd.DataFrame:
     frame = pd.DataFrame({"metric": [r["label"] for r in keys],
                           CONVENTIONS_COLUMN: [r["conventions"] for r in keys]})
     for (encoder, model), values in models.items():
-        frame[f"{encoder} {model}"] = [values.get(r["key"], _NA) for r in keys]
+        _add_ours(frame, f"{encoder} {model}", values, keys)
     for i, model in enumerate(("SAE", "SAE-A")):
         reference = {m: pair[i] for m, pair in TABLE1_CLIP.items()}
         frame[f"CLIP {model} (paper)"] = [_reference(r, reference) for r in keys]
@@ -127,7 +167,7 @@ def architecture_table(rows: Mapping[str, Mapping], paper: str) -> pd.DataFrame:
     frame = pd.DataFrame({"metric": [r["label"] for r in keys],
                           CONVENTIONS_COLUMN: [r["conventions"] for r in keys]})
     for architecture, metrics in rows.items():
-        frame[architecture] = [metrics.get(r["key"], _NA) for r in keys]
+        _add_ours(frame, architecture, metrics, keys)
         reference = PAPER_TABLES[paper].get(architecture)
         if reference is not None:
             frame[f"{architecture} (paper)"] = [_reference(r, reference) for r in keys]

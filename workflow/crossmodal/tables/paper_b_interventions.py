@@ -5,13 +5,20 @@ Our split ↔ paper data set: train ↔ LAION (the dictionaries' training data, 
 COCO (table 10), shifted ↔ ImageNet (table 11), toyworld edit triplets ↔ FashionIQ (tables 2, 7,
 8). Inputs are the long frames of ``interventions.evaluation`` (method, measure, value) and of
 ``interventions.arithmetic`` (one row per query kind), one per encoder.
+
+Every column of ours, ``C``, is followed by ``C ±``: the half-width of its 95 % bootstrap interval
+as the input frames carry it (``value ±`` of the gap frames, ``<measure> ±`` of the arithmetic
+frames; NaN when an input predates them). The paper's columns have none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
+
+from crossmodal.metrics.uncertainty import interval_column
 
 _NA = float("nan")
 MEASURE_LABELS = {"dim": "DiM", "w": "W", "recall@1": "recall@1", "zero_shot": "zero-shot acc",
@@ -49,9 +56,17 @@ TABLE7_CLIP = {"sum": 0.97, "sae": 0.63}
 TABLE8_CLIP = {"delta": 0.499, "source": 0.567, "sum": 0.681, "sae": 0.683}
 
 
-def _value(frame: pd.DataFrame, method: str, measure: str) -> float:
-    chosen = frame[(frame["method"] == method) & (frame["measure"] == measure)]["value"]
+def _value(frame: pd.DataFrame, method: str, measure: str, column: str = "value") -> float:
+    if column not in frame.columns:
+        return _NA
+    chosen = frame[(frame["method"] == method) & (frame["measure"] == measure)][column]
     return float(chosen.iloc[0]) if len(chosen) else _NA
+
+
+def _estimate(frame: pd.DataFrame, method: str, measure: str, column: str) -> dict[str, float]:
+    """``{column: value, column ±: half-width}`` of one (method, measure) of a gap frame."""
+    return {column: _value(frame, method, measure),
+            interval_column(column): _value(frame, method, measure, interval_column("value"))}
 
 
 def gap_table(name: str, measures: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -61,8 +76,8 @@ def gap_table(name: str, measures: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     for measure, reference in _GAP_CLIP[name].items():
         for method, paper in zip(METHOD_LABELS, reference, strict=True):
             row = {"measure": MEASURE_LABELS[measure], "method": METHOD_LABELS[method]}
-            row.update({encoder: _value(frame, method, measure)
-                        for encoder, frame in measures.items()})
+            for encoder, frame in measures.items():
+                row.update(_estimate(frame, method, measure, encoder))
             rows.append({**row, "CLIP (paper)": paper})
     return pd.DataFrame(rows)
 
@@ -73,8 +88,8 @@ def table12(measures: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     for (method, label), paper in zip(TABLE12_LABELS.items(), _TABLE12_CLIP, strict=True):
         row = {"method": label}
         for encoder, frame in measures.items():
-            row.update({f"{encoder} {MEASURE_LABELS[m]}": _value(frame, method, m)
-                        for m in TABLE12_MEASURES})
+            for m in TABLE12_MEASURES:
+                row.update(_estimate(frame, method, m, f"{encoder} {MEASURE_LABELS[m]}"))
         row.update({f"CLIP {MEASURE_LABELS[m]} (paper)": v
                     for m, v in zip(TABLE12_MEASURES, paper, strict=True)})
         rows.append(row)
@@ -91,9 +106,18 @@ def table8(arithmetic: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     gallery, per encoder; paper's CLIP (batches)."""
     frame = _query_table(arithmetic, "retrieval_batched", TABLE8_CLIP)
     for encoder, rows in arithmetic.items():
-        frame.insert(frame.columns.get_loc("CLIP (paper)"), f"{encoder} (gallery)",
-                     rows.set_index("query").loc[frame["query"], "retrieval_gallery"].to_numpy())
+        by_query = rows.set_index("query").loc[frame["query"]]
+        for column, source in ((f"{encoder} (gallery)", "retrieval_gallery"),
+                               (interval_column(f"{encoder} (gallery)"),
+                                interval_column("retrieval_gallery"))):
+            frame.insert(frame.columns.get_loc("CLIP (paper)"), column,
+                         _column(by_query, source))
     return frame
+
+
+def _column(rows: pd.DataFrame, column: str) -> np.ndarray:
+    """``rows[column]`` as floats, NaN when the frame lacks it (inputs without half-widths)."""
+    return rows[column].to_numpy(float) if column in rows else np.full(len(rows), np.nan)
 
 
 def _query_table(arithmetic: Mapping[str, pd.DataFrame], column: str,
@@ -101,15 +125,26 @@ def _query_table(arithmetic: Mapping[str, pd.DataFrame], column: str,
     first = next(iter(arithmetic.values()))
     frame = pd.DataFrame({"query": first["query"], "label": first["label"]})
     for encoder, rows in arithmetic.items():
-        frame[encoder] = rows.set_index("query").loc[frame["query"], column].to_numpy()
+        by_query = rows.set_index("query").loc[frame["query"]]
+        frame[encoder] = _column(by_query, column)
+        frame[interval_column(encoder)] = _column(by_query, interval_column(column))
     frame["CLIP (paper)"] = [paper.get(q, _NA) for q in frame["query"]]
     return frame
 
 
 def table2(arithmetic: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Table 2: OOD score of Q and Q_SAE, one row per encoder and the paper's CLIP row."""
-    rows = [{"model": encoder, "Q": frame.set_index("query").loc["sum", "ood"],
-             "Q_SAE": frame.set_index("query").loc["sae", "ood"]}
-            for encoder, frame in arithmetic.items()]
-    rows.append({"model": "CLIP (paper)", "Q": TABLE2_CLIP["sum"], "Q_SAE": TABLE2_CLIP["sae"]})
+    """Table 2: OOD score of Q and Q_SAE (and their half-widths), one row per encoder and the
+    paper's CLIP row."""
+    rows = []
+    for encoder, frame in arithmetic.items():
+        by_query = frame.set_index("query")
+        ood = _column(by_query, "ood")
+        half = _column(by_query, interval_column("ood"))
+        where = {q: by_query.index.get_loc(q) for q in ("sum", "sae")}
+        rows.append({"model": encoder, "Q": ood[where["sum"]],
+                     interval_column("Q"): half[where["sum"]],
+                     "Q_SAE": ood[where["sae"]], interval_column("Q_SAE"): half[where["sae"]]})
+    rows.append({"model": "CLIP (paper)", "Q": TABLE2_CLIP["sum"],
+                 interval_column("Q"): _NA, "Q_SAE": TABLE2_CLIP["sae"],
+                 interval_column("Q_SAE"): _NA})
     return pd.DataFrame(rows)
