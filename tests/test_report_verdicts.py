@@ -247,6 +247,7 @@ def test_paper_b_tables2_and_7_lower_ood_for_concept_queries():
                            "toy": [0.5, 0.97, 0.63], "CLIP (paper)": [NAN, 0.97, 0.63]})
     assert status("paperB_table7.csv", table7) == v.HOLDS
     assert status("paperB_table7.csv", table7.assign(toy=[0.5, 0.6, 0.63])) == v.FAILS
+    assert status("paperB_table7.csv", with_intervals(table7, ["toy"], 0.2)) == v.INCONCLUSIVE
 
 
 def test_paper_b_table8_uses_batched_retrieval_not_the_gallery_column():
@@ -254,6 +255,7 @@ def test_paper_b_table8_uses_batched_retrieval_not_the_gallery_column():
                           "toy (gallery)": [0.9, 0.1], "CLIP (paper)": [0.681, 0.683]})
     assert status("paperB_table8.csv", frame) == v.HOLDS
     assert status("paperB_table8.csv", frame.assign(toy=[0.7, 0.6])) == v.FAILS
+    assert status("paperB_table8.csv", with_intervals(frame, ["toy"], 0.01)) == v.INCONCLUSIVE
 
 
 def table_b3(sae_mse=0.14, rho_a=4.23) -> pd.DataFrame:
