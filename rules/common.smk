@@ -38,15 +38,33 @@ DICTIONARY_TARGETS = [
     for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
     for method in methods
 ]
-# Heavy rules claim every core snakemake was given; scripts cap at the machine's CPU count.
-HEAVY_THREADS = workflow.cores
+def machine_cores():
+    """CPUs this process may run on (the affinity mask, as a container or taskset limits it)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def usable_cores():
+    """The cores a job may use: ``--cores N``, capped at the machine's CPUs when jobs run on
+    this machine (``--cores 8`` on 2 CPUs gives 2, never 8 threads fighting for 2 cores); a
+    cluster's jobs run elsewhere and keep N. Commands that run no job (``--unlock``, ``--dag``,
+    ``--rulegraph``, ``--summary``, ``--list-changes``, ``--report``) need no ``--cores``."""
+    try:
+        cores = workflow.cores
+    except WorkflowError:
+        return machine_cores()
+    return min(cores, machine_cores()) if workflow.local_exec else cores
+
+
+CORES = usable_cores()
+# Heavy rules claim every usable core; scripts cap torch, numpy and BLAS threads at them too.
+HEAVY_THREADS = CORES
 # The toy encoders train side by side, sharing the cores: on 2 cores two 1-thread trainings
 # finish ~1.5x sooner than two 2-thread ones in turn (small convolutions scale poorly).
-TOY_ENCODER_THREADS = max(1, workflow.cores // max(1, len(TOY_ENCODERS)))
+TOY_ENCODER_THREADS = max(1, CORES // max(1, len(TOY_ENCODERS)))
 
 
 # Light rules (figures, features, per-split measures) take 2 threads on a real encoder.
-LIGHT_THREADS = min(2, workflow.cores)
+LIGHT_THREADS = min(2, CORES)
 
 
 def threads_for_encoder(name, real_threads=HEAVY_THREADS):
