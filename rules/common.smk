@@ -5,22 +5,27 @@ import sys
 
 from snakemake.utils import validate
 
-# A config file given on the command line is the whole config: the Snakefile's default
-# (config/config.yaml, the embedded toyworld run) is not merged under it, so none of the
-# default's datasets, encoders or dictionary targets leak into an experiment (snakemake merges
-# mappings recursively). Layer on the default explicitly: --configfile config/config.yaml X.yaml.
-# `--config key=value` alone still overrides the default.
-if workflow.config_settings.configfiles:
-    config.clear()
-    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
-
 # The Snakefile validates with the checkout's library even before `pip install -e .`; scripts
 # import the installed package (README set-up).
 sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
 from crossmodal.config import ConfigError, canonical, check_config, table1_dictionary
+from crossmodal.config_layers import load_layered, resolve_paths
 
+# `--configfile a.yaml b.yaml` extends config/config.yaml layer by layer, as Snakemake does,
+# except that a file with `replace: all` is complete on its own and `replace: [sections]`
+# drops those sections of what lies under it (crossmodal/config_layers.py); then every
+# "{paths.<name>}" is resolved, so a `paths:` overlay moves every path built on it.
 try:
+    settings = workflow.config_settings
+    if settings.configfiles:
+        default = (None if settings.replace_workflow_config
+                   else workflow.source_path("../config/config.yaml"))
+        layered = load_layered(settings.configfiles, default, dict(settings.config))
+    else:
+        layered = resolve_paths(config)
+    config.clear()
+    config.update(layered)
     check_config(config, workflow.source_path("../config/schema.yaml"))
 except ConfigError as error:
     raise WorkflowError(str(error)) from None

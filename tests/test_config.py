@@ -7,16 +7,17 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from crossmodal.config import ConfigError, check_config
+from crossmodal.config_layers import load_layered
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema.yaml"
 
 
 def _load(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / name).read_text())
+    """A shipped config as the workflow sees it (layered, ``replace`` consumed)."""
+    return load_layered([ROOT / "config" / name], ROOT / "config" / "config.yaml")
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml"])

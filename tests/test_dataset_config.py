@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from crossmodal.config import ConfigError, check_config
+from crossmodal.config_layers import load_layered
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "config" / "schema.yaml"
@@ -28,7 +29,7 @@ VALID = {
 
 
 def _with(name: str, block: dict) -> dict:
-    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    config = load_layered([ROOT / "config" / "smoke.yaml"], None)
     config["datasets"][name] = copy.deepcopy(block)
     return config
 

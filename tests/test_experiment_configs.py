@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from crossmodal.config import check_config
+from crossmodal.config_layers import load_layered
 
 # two dry runs, ~4 s each on 2 idle cores: not marked `workflow`
 
@@ -121,7 +122,7 @@ def paper_b(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXPERIMENTS.glob("*.yaml")))
 def test_experiment_config_is_valid(name):
-    config = load(name)
+    config = load_layered([EXPERIMENTS / name], ROOT / "config" / "config.yaml")
     check_config(config, SCHEMA)
     assert "paths" in config, "keep the data and weight locations in a `paths:` block at the top"
 
