@@ -1,5 +1,4 @@
 # Config validation, derived names and helpers shared by every rule file. No science here.
-import copy
 import os
 import sys
 

@@ -68,7 +68,7 @@ class Encoder(ABC):
         """The contrastive temperature's inverse s in p(text | image) ∝ exp(s · cos): the
         model's own when it has one (open_clip ``logit_scale``), else CLIP's 100."""
         scale = getattr(getattr(self, "model", None), "logit_scale", None)
-        return float(scale.exp()) if scale is not None else 100.0
+        return float(scale.detach().exp()) if scale is not None else 100.0
 
     def describe(self) -> dict[str, str]:
         """What goes into the embedding parquet's schema metadata."""

@@ -10,6 +10,7 @@ the text tower a small causal transformer over the word-level vocabulary.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -58,4 +59,12 @@ def create_toy_clip(config: Mapping, config_path: Path, seed: int = 0) -> torch.
     initialisation drawn from ``seed``."""
     name = register_model_config(config, config_path)
     torch.manual_seed(seed)
-    return open_clip.create_model(name, pretrained=None, device="cpu", output_dict=True)
+    # open_clip warns "No pretrained weights loaded … initialized randomly" through the root
+    # logger: true, and the point, for a toy model (a trained one loads its state dict next)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        return open_clip.create_model(name, pretrained=None, device="cpu", output_dict=True)
+    finally:
+        root.setLevel(level)
