@@ -5,6 +5,7 @@ import time
 import pytest
 
 from crossmodal import runtime
+from crossmodal.store import ArtifactError
 
 
 def _last_cpu_seconds(log_path) -> float:
@@ -33,7 +34,7 @@ def test_a_user_error_is_one_line_and_the_cpu_line_still_ends_the_log(tmp_path, 
     log = tmp_path / "job.log"
 
     def fails():
-        raise ValueError("data/x.parquet: no column 'image'; re-extract it")
+        raise ArtifactError("data/x.parquet: no column 'image'; re-extract it")
 
     with pytest.raises(SystemExit) as exit_info:
         runtime.run(fails, str(log))
@@ -43,3 +44,16 @@ def test_a_user_error_is_one_line_and_the_cpu_line_still_ends_the_log(tmp_path, 
     lines = log.read_text().splitlines()
     assert lines[0] == "crossmodal error: data/x.parquet: no column 'image'; re-extract it"
     assert _last_cpu_seconds(log) > 0
+
+
+def test_any_other_error_keeps_its_traceback_in_the_log(tmp_path):
+    log = tmp_path / "job.log"
+
+    def buggy():
+        raise ValueError("a programming error")
+
+    with pytest.raises(ValueError, match="a programming error"):
+        runtime.run(buggy, str(log))
+    text = log.read_text()
+    assert "Traceback" in text and "ValueError: a programming error" in text
+    assert _last_cpu_seconds(log) > 0  # the CPU line still ends the log

@@ -14,8 +14,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from crossmodal.errors import CrossmodalError
 
-class ConfigError(ValueError):
+
+class ConfigError(CrossmodalError):
     """The configuration cannot be run; the message is one line naming the key and the fix."""
 
 

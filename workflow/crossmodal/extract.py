@@ -28,12 +28,13 @@ from tqdm import tqdm
 
 from crossmodal.data.source import DECODE_ERRORS, DatasetError, PairBatch, open_image
 from crossmodal.encoders.base import Encoder
+from crossmodal.errors import CrossmodalError
 
 logger = logging.getLogger(__name__)
 WARN_FIRST = 20  # undecodable images logged one by one; the rest only counted
 
 
-class NonFiniteEmbeddingError(ValueError):
+class NonFiniteEmbeddingError(CrossmodalError):
     """The encoder produced NaN or inf for some pairs."""
 
 

@@ -7,16 +7,17 @@ import random
 import re
 import resource
 import sys
+import traceback
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from crossmodal.encoders.base import MissingWeightsError
-from crossmodal.store import ArtifactError
+from crossmodal.errors import CrossmodalError
 
-# Errors whose message is already the one line a user needs (file + fix): no traceback.
-USER_ERRORS = (ArtifactError, MissingWeightsError, ValueError, FileNotFoundError)
+# Errors whose message is already the one line a user needs (file + fix): no traceback. Every
+# other exception, a plain ValueError included, keeps its traceback in the job's log.
+USER_ERRORS = (CrossmodalError,)
 
 
 def cpu_count() -> int:
@@ -70,6 +71,9 @@ def run(main: Callable[[], None], log_path: str) -> None:
             print(message, file=log)
             print(message, file=terminal)
             sys.exit(1)
+        except Exception:
+            traceback.print_exc(file=log)  # a bug: its traceback in the log and on the terminal
+            raise
         finally:
             print(CPU_LINE.format(cpu_seconds()), file=log)
             sys.stderr = terminal

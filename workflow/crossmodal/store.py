@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crossmodal.atomic import atomic_path, temporary_sibling
+from crossmodal.errors import CrossmodalError
 
 if TYPE_CHECKING:  # typing.Self is Python ≥ 3.11
     from typing import Self
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # typing.Self is Python ≥ 3.11
 METADATA_KEY = b"crossmodal"
 
 
-class ArtifactError(ValueError):
+class ArtifactError(CrossmodalError):
     """An artifact that cannot be used as it is; the message names the file and the fix."""
 
 

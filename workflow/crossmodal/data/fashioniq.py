@@ -27,6 +27,7 @@ read as FashionIQ raises :class:`FashionIQError` with one line naming the file a
 
 from __future__ import annotations
 
+from crossmodal.errors import CrossmodalError
 import io
 import json
 import logging
@@ -50,7 +51,7 @@ LAYOUT_FIX = ("point `root` at the FashionIQ directory that holds captions/, ima
               "and images/")
 
 
-class FashionIQError(ValueError):
+class FashionIQError(CrossmodalError):
     """FashionIQ input that cannot be read; the one-line message names the file and the fix."""
 
 

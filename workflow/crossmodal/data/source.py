@@ -26,6 +26,7 @@ kind, toyworld included), the input of :func:`crossmodal.extract.embed_batches`.
 
 from __future__ import annotations
 
+from crossmodal.errors import CrossmodalError
 import io
 import logging
 import os
@@ -59,7 +60,7 @@ CHECK_CHUNK = 4096  # images validated per round of the thread pool
 DRAFT_SIZE = 64  # validation decodes JPEGs at ≥ this size (DCT scaling): all data, 1/64 the work
 
 
-class DatasetError(ValueError):
+class DatasetError(CrossmodalError):
     """Dataset input that cannot be read; the one-line message names the file and the fix."""
 
 

@@ -17,8 +17,10 @@ from typing import Any
 import torch
 from PIL import Image
 
+from crossmodal.errors import CrossmodalError
 
-class MissingWeightsError(RuntimeError):
+
+class MissingWeightsError(CrossmodalError, RuntimeError):
     """Weights that are neither cached nor reachable: the message says what, where, and how."""
 
 

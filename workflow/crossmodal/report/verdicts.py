@@ -32,6 +32,7 @@ from fnmatch import fnmatchcase
 
 import pandas as pd
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.metrics.uncertainty import interval_column
 from crossmodal.tables.paper_b import METRIC_LABELS
 from crossmodal.tables.paper_b_interventions import (
@@ -52,7 +53,7 @@ CEILING_MARGIN = 0.005  # a bounded score this close to its ceiling is saturated
 Z95 = 1.959964  # normal quantile of a 95 % interval (binomial shares of latent counts)
 
 
-class VerdictError(ValueError):
+class VerdictError(CrossmodalError):
     """A table's layout does not match what its verdict reads (one line naming the table)."""
 
 
