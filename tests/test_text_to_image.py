@@ -31,6 +31,7 @@ from crossmodal.case_studies.text_to_image import (
     control_grid,
     control_measures,
     control_sets,
+    decode_embedding_grid,
     decoder_generator,
     embedding_follow,
     grid_records,
@@ -358,6 +359,22 @@ def test_grid_with_fake_generator_and_figure(tmp_path):
     plot_control_grid(grid, path, weights=(0.0, 0.5), reference_image=grid[0, 0, 0])
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert WEIGHT_LABEL == "w (weight on the reference)"
+
+
+def test_equal_cells_of_a_grid_are_decoded_once_and_shared():
+    calls = []
+
+    def generate(embeddings, seeds):  # an "image" that records its embedding and seed
+        calls.append(len(seeds))
+        return np.stack([np.r_[e, s] for e, s in zip(embeddings, seeds, strict=True)])
+
+    prompt, other = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    embeddings = np.stack([[prompt, other], [prompt, prompt]])  # (R=2, W=2, d=2)
+    grid = decode_embedding_grid(generate, embeddings, seeds=(0, 1))
+    assert calls == [4]  # 8 cells, 4 distinct (embedding, seed) pairs
+    assert grid.shape == (2, 2, 2, 3)
+    assert (grid[1, 1, 1] == [1.0, 0.0, 1.0]).all() and (grid[0, 1, 0] == [0.0, 1.0, 0.0]).all()
+    assert (grid[0, 0] == grid[1, 0]).all() and (grid[1, 0] == grid[1, 1]).all()
 
 
 def test_decoder_grid_end_to_end(tiny_decoder):

@@ -163,10 +163,18 @@ def set_grid(generate: Generator, prompt_embedding: np.ndarray, reference_embedd
 
 def decode_embedding_grid(generate: Generator, embeddings: np.ndarray, seeds: Sequence[int]
                           ) -> np.ndarray:
-    """Images (R, W, S, H, W', 3) of embeddings (R, W, d), each decoded once per seed."""
+    """Images (R, W, S, H, W', 3) of embeddings (R, W, d), each decoded once per seed.
+
+    Equal (embedding, seed) cells — the w = 0 column is the prompt in every row — are decoded
+    once and shared, so they are identical whatever the thread count or batch position (a
+    batched convolution's rounding depends on both), and the grid costs fewer decodes."""
     n_groups, n_weights, dim = embeddings.shape
-    repeated = np.repeat(embeddings.reshape(-1, dim), len(seeds), axis=0)
-    images = generate(repeated, [int(s) for s in seeds] * (n_groups * n_weights))
+    cells = np.repeat(embeddings.reshape(-1, dim), len(seeds), axis=0)
+    cell_seeds = np.tile(np.asarray(seeds, dtype=np.int64), n_groups * n_weights)
+    keys = np.concatenate([cells.astype(np.float64), cell_seeds[:, None]], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    unique_images = generate(cells[first], [int(s) for s in cell_seeds[first]])
+    images = unique_images[inverse.ravel()]
     return images.reshape(n_groups, n_weights, len(seeds), *images.shape[1:])
 
 
