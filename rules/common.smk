@@ -37,6 +37,77 @@ TOY_ENCODERS = sorted(n for n, e in config["encoders"].items() if e["backend"] =
 DICTIONARIES = sorted(config.get("dictionaries", {}))
 # the 95 % intervals behind the verdicts: bootstrap resamples and level (every table rule)
 UNCERTAINTY = {"resamples": 200, "level": 0.95, **config.get("uncertainty", {})}
+
+
+# --- params: exactly what a rule's script reads ----------------------------------------------
+# Snakemake reruns a job when its params change, so each rule's `params` hold exactly the config
+# values its script (and the library code the script hands them to) reads: a whole block only
+# where every key of it is read. Keys that only choose input files (an encoder or model name, a
+# dataset) are not params: the inputs carry them.
+#
+# Performance and logging knobs change neither a result nor a metric's definition, so they are
+# never params (changing one reruns nothing); scripts read them from `snakemake.config`:
+#   extract.batch_size                          extract_embeddings, embed_edit_captions,
+#                                               embed_class_prompts (encoding batch)
+#   analysis.batch_size                         latent_features, dictionary_metrics (encoding)
+#   dictionary_training.checkpoint_every,       train_dictionary(_replica): how often an
+#   dictionaries.<method>.checkpoint_every      intermediate checkpoint is written (the final
+#                                               model does not depend on it)
+#   case_studies.attribute.labeller.batch_size  attribute_labels (classifier inference batch)
+# Batch sizes that define a metric (recall@k within batches: evaluation.recall_batch_size,
+# interventions.recall_batch_size) or a training run are science and stay params.
+# tests/test_rerun_scope.py perturbs every leaf of config/smoke.yaml and checks this list.
+PERFORMANCE_KNOBS = [
+    ("extract", "batch_size"),
+    ("analysis", "batch_size"),
+    ("dictionary_training", "checkpoint_every"),
+    ("dictionaries", "*", "checkpoint_every"),
+    ("case_studies", "attribute", "labeller", "batch_size"),
+]
+
+
+def pick(block, *keys):
+    """The named keys of a config block that are set (a missing key stays missing, so the
+    script's default applies); {} for a missing block."""
+    return {key: block[key] for key in keys if key in (block or {})}
+
+
+def without(block, *keys):
+    """A config block without the named keys."""
+    return {key: value for key, value in (block or {}).items() if key not in keys}
+
+
+def science_config():
+    """The whole config less the performance knobs (the report shows it)."""
+
+    def strip(node, path):
+        if not isinstance(node, dict):
+            return node
+        return {
+            key: strip(value, [*path, key])
+            for key, value in node.items()
+            if not any(len(knob) == len(path) + 1
+                       and all(k in ("*", p) for k, p in zip(knob, [*path, key]))
+                       for knob in PERFORMANCE_KNOBS)
+        }
+
+    return strip(config, [])
+
+
+# what crossmodal.encoders.load_encoder reads of an `encoders.<name>` block (a toy encoder is
+# its checkpoint, an input)
+ENCODER_LOAD_KEYS = ("backend", "name", "pretrained", "cache_dir", "precision", "model")
+
+
+def encoder_spec(name):
+    """The keys of encoder ``name``'s block that loading it reads."""
+    return pick(config["encoders"][name], *ENCODER_LOAD_KEYS)
+
+
+def encoder_load_spec(wildcards):
+    """:func:`encoder_spec` of the job's ``{encoder}`` (one line if unknown)."""
+    encoder_config(wildcards)
+    return encoder_spec(wildcards.encoder)
 DICTIONARY_TARGETS = [
     (encoder, method)
     for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
@@ -155,10 +226,10 @@ ATOM_TARGETS = [
 ]
 
 
-def feature_params():
-    """The analysis settings a feature table depends on (not the figure panels)."""
-    analysis = config.get("analysis", {})
-    return {k: analysis.get(k) for k in ("split", "tau", "batch_size", "groundtruth_pairs")}
+def analysis_params(*keys):
+    """The named ``analysis`` settings (a feature or metric job's; not the figure panels, not
+    the encoding batch size, a performance knob)."""
+    return pick(config.get("analysis"), *keys)
 
 
 def modality_figures():
@@ -213,7 +284,7 @@ def table_dictionaries():
 
 
 def metric_intervals(wildcards):
-    """Whether rule dictionary_metrics bootstraps the metrics' intervals: only for dictionaries a
+    """Whether the metrics job of a dictionary bootstraps the metrics' intervals, only for those a
     paper B table reads (the verdicts compare them); the others' rows carry no interval."""
     return (wildcards.encoder, wildcards.method) in table_dictionaries()
 
@@ -306,6 +377,25 @@ def dictionary_config(wildcards):
     return config["dictionaries"][name]
 
 
+# what crossmodal.dictionaries.settings (training_pairs, training_settings) and the training
+# scripts read of `dictionary_training` (its `dataset` picks the input; checkpoint_every is a
+# logging knob, read from snakemake.config)
+DICTIONARY_TRAINING_KEYS = (
+    "split", "pairs", "epochs", "batch_size", "lr", "grad_clip", "alignment",
+    "stop_when_active_stable", "patience", "tolerance", "window_steps", "warmup_steps",
+    "decay_steps",
+)
+
+
+def dictionary_training():
+    return pick(config.get("dictionary_training"), *DICTIONARY_TRAINING_KEYS)
+
+
+def dictionary_spec(wildcards):
+    """The ``dictionaries.<method>`` block less its logging knob (checkpoint_every)."""
+    return without(dictionary_config(wildcards), "checkpoint_every")
+
+
 def dictionary_training_inputs(wildcards):
     inputs = {
         "embeddings": f"results/embeddings/{wildcards.encoder}/"
@@ -336,6 +426,15 @@ INTERVENTIONS = config.get("interventions", {})
 INTERVENTION_ENCODERS = INTERVENTIONS.get("encoders", [])
 INTERVENTION_SPLITS = INTERVENTIONS.get("splits", {})
 INTERVENTION_TABLES = ["table2", "table7", "table8", "table9", "table10", "table11", "table12"]
+
+
+def gap_removal_settings(split):
+    """What gap_removal reads of `interventions` on ``split``: the zero-shot family and the
+    probe's pairs only on table 11's split (the labelled one)."""
+    keys = ["max_pairs", "ood_k", "wasserstein_samples", "schrodi_share", "recall_batch_size"]
+    if split == INTERVENTION_SPLITS.get("table11"):
+        keys += ["zero_shot_family", "probe_pairs"]
+    return pick(INTERVENTIONS, *keys)
 
 
 def intervention_dictionary_inputs(wildcards):
@@ -401,6 +500,8 @@ MONO_DATASET = MONO.get("dataset", "")
 MONO_MODELS = MONO.get("models", {})
 MONO_CURVES = MONO.get("training_curves", [])
 GALLERY_MODELS = MONO.get("galleries", {}).get("models", [])
+# what monosemanticity_scores and monosemanticity_over_training read of `monosemanticity`
+MONO_SCORE_KEYS = ("split", "m", "epsilon", "denominator")
 
 
 IMAGE_EXPERT = config.get("image_expert", {})
@@ -506,6 +607,12 @@ def adversarial_inputs(wildcards):
     if config["encoders"][encoder]["backend"] == "toy":
         inputs["checkpoint"] = f"results/encoders/{encoder}/model.pt"
     return inputs
+
+
+# what text_to_image_control reads of `case_studies.text_to_image` (train_pairs and decoder are
+# the decoder's; encoder picks the inputs)
+CONTROL_KEYS = ("check_pairs", "steps", "guidance", "weights", "prompt", "prompt_attributes",
+                "references", "seeds", "control_seeds", "unclip")
 
 
 def text_to_image_inputs(wildcards):
