@@ -8,7 +8,7 @@ rule latent_features:
         features="results/features/{encoder}/{method}/{dataset}.parquet",
         concepts="results/features/{encoder}/{method}/{dataset}_concepts.parquet",
     params:
-        analysis=feature_params(),
+        analysis=analysis_params("split", "tau", "groundtruth_pairs"),
         seed=config["seed"],
     log:
         "results/logs/features/{encoder}/{method}/{dataset}.log",
@@ -96,7 +96,7 @@ rule dictionary_metrics:
         row="results/metrics/{encoder}/{method}.csv",
         bridge="results/metrics/{encoder}/{method}_bridge.csv",
     params:
-        analysis=feature_params(),
+        analysis=analysis_params("split", "tau"),
         conventions=config.get("analysis", {}).get("conventions", "authors"),
         uncertainty=UNCERTAINTY,
         intervals=metric_intervals,
@@ -125,7 +125,7 @@ rule paper_b_table1:
         markdown="results/tables/paperB_table1.md",
     params:
         encoders=[encoder for encoder, _ in TABLE1_MODELS],
-        uncertainty=UNCERTAINTY,
+        uncertainty=pick(UNCERTAINTY, "level"),
     log:
         "results/logs/tables/paperB_table1.log",
     benchmark:
@@ -153,7 +153,7 @@ rule paper_b_architecture_table:
         table="table3|table4",
     params:
         labels=lambda wildcards: list(config["paper_b"][wildcards.table]["columns"]),
-        uncertainty=UNCERTAINTY,
+        uncertainty=pick(UNCERTAINTY, "level"),
     log:
         "results/logs/tables/paperB_{table}.log",
     benchmark:
@@ -230,7 +230,7 @@ rule dictionary_gates:
                    category="Dictionaries"),
         markdown="results/tables/dictionary_gates.md",
     params:
-        settings=config.get("dictionary_gates", {}),
+        settings=without(config.get("dictionary_gates"), "architectures"),  # it picks the inputs
     log:
         "results/logs/tables/dictionary_gates.log",
     benchmark:

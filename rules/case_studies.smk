@@ -33,7 +33,7 @@ rule attribute_study:
             category="Case studies",
         ),
     params:
-        settings=CASE_STUDIES.get("attribute"),
+        settings=without(CASE_STUDIES.get("attribute"), "model", "labeller"),  # they pick inputs
         cues=lambda w: config["datasets"][ANALYSIS_DATASET].get("attribute_cues", {}),
         uncertainty=UNCERTAINTY,
         seed=config["seed"],
@@ -59,7 +59,7 @@ rule attribute_labels:
     output:
         labels="results/data/{dataset}/attribute_labels.parquet",
     params:
-        labeller=lambda w: CASE_STUDIES["attribute"]["labeller"],
+        labeller=lambda w: without(CASE_STUDIES["attribute"]["labeller"], "batch_size"),
     log:
         "results/logs/data/{dataset}_attribute_labels.log",
     benchmark:
@@ -91,11 +91,11 @@ rule adversarial_study:
         runs=report("results/tables/adversarial_runs.csv",
                     caption="../report/case_study_quality.rst", category="Case studies"),
     params:
-        settings=CASE_STUDIES.get("adversarial"),
-        encoder=lambda w: config["encoders"][CASE_STUDIES["adversarial"]["encoder"]],
+        settings=without(CASE_STUDIES.get("adversarial"), "encoder", "victim"),
+        encoder=lambda w: encoder_spec(CASE_STUDIES["adversarial"]["encoder"]),
         toyworld=DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld",
         victim=adversarial_victim(),
-        uncertainty=UNCERTAINTY,
+        uncertainty=pick(UNCERTAINTY, "level"),
         seed=config["seed"],
     log:
         "results/logs/case_studies/adversarial.log",
@@ -124,7 +124,7 @@ rule train_image_decoder:
         model="results/case_studies/decoder/{encoder}/model.pt",
         log="results/case_studies/decoder/{encoder}/train_log.csv",
     params:
-        settings=CASE_STUDIES.get("text_to_image"),
+        settings=pick(CASE_STUDIES.get("text_to_image"), "train_pairs", "decoder"),
         seed=config["seed"],
     log:
         "results/logs/case_studies/decoder_{encoder}.log",
@@ -156,7 +156,7 @@ rule train_image_expert:
         quality=report("results/tables/image_expert_quality.csv",
                        caption="../report/case_study_quality.rst", category="Case studies"),
     params:
-        settings=IMAGE_EXPERT,
+        settings=without(IMAGE_EXPERT, "dataset"),  # the dataset picks the input
         seed=config["seed"],
     log:
         "results/logs/image_expert.log",
@@ -196,8 +196,8 @@ rule text_to_image_control:
             for index in range(len(CASE_STUDIES.get("text_to_image", {}).get("references", [])))
         ],
     params:
-        settings=CASE_STUDIES.get("text_to_image"),
-        encoder=lambda w: config["encoders"][CASE_STUDIES["text_to_image"]["encoder"]],
+        settings=pick(CASE_STUDIES.get("text_to_image"), *CONTROL_KEYS),
+        encoder=lambda w: encoder_spec(CASE_STUDIES["text_to_image"]["encoder"]),
         uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:

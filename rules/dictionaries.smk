@@ -7,8 +7,8 @@ rule train_dictionary:
         log_table="results/dictionaries/{encoder}/{method}/train_log.parquet",
         checkpoints=directory("results/dictionaries/{encoder}/{method}/checkpoints"),
     params:
-        dictionary=dictionary_config,
-        training=config.get("dictionary_training"),
+        dictionary=dictionary_spec,
+        training=dictionary_training(),
         seed=config["seed"],
         data_seed=config["seed"],
     log:
@@ -46,8 +46,8 @@ rule beta_sweep:
             category="Dictionaries",
         ),
     params:
-        dictionary=dictionary_config,
-        training=config.get("dictionary_training"),
+        dictionary=dictionary_spec,
+        training=dictionary_training(),
         sweep=config.get("beta_sweep"),
         seed=config["seed"],
     log:
@@ -109,8 +109,8 @@ rule train_dictionary_replica:
     wildcard_constraints:
         seed=r"\d+",
     params:
-        dictionary=dictionary_config,
-        training=config.get("dictionary_training"),
+        dictionary=dictionary_spec,
+        training=dictionary_training(),
         seed=lambda wildcards: int(wildcards.seed),
         data_seed=config["seed"],  # the same training pairs as the first seed's
     log:

@@ -6,9 +6,7 @@ rule extract_embeddings:
     output:
         embeddings="results/embeddings/{encoder}/{dataset}.parquet",
     params:
-        encoder=encoder_config,
-        dataset=dataset_config,
-        batch_size=config["extract"]["batch_size"],
+        encoder=encoder_load_spec,
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.log",

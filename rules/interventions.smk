@@ -11,8 +11,7 @@ rule embed_edit_captions:
     output:
         embeddings="results/embeddings/{encoder}/{dataset}.edits.parquet",
     params:
-        encoder=encoder_config,
-        batch_size=config["extract"]["batch_size"],
+        encoder=encoder_load_spec,
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.edits.log",
@@ -34,9 +33,8 @@ rule embed_class_prompts:
     output:
         embeddings="results/embeddings/{encoder}/{dataset}.prompts.parquet",
     params:
-        encoder=encoder_config,
+        encoder=encoder_load_spec,
         family=INTERVENTIONS.get("zero_shot_family"),
-        batch_size=config["extract"]["batch_size"],
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.prompts.log",
@@ -60,8 +58,7 @@ rule gap_removal:
         measures="results/interventions/{encoder}/gap_{split}.csv",
         distances="results/interventions/{encoder}/gap_{split}_distances.parquet",
     params:
-        settings=INTERVENTIONS,
-        tau=config.get("analysis", {}).get("tau"),
+        settings=lambda w: gap_removal_settings(w.split),
         seed=config["seed"],
         uncertainty=UNCERTAINTY,
     log:
@@ -156,8 +153,7 @@ rule vector_arithmetic:
             category="Interventions",
         ),
     params:
-        settings=INTERVENTIONS,
-        tau=config.get("analysis", {}).get("tau"),
+        settings=pick(INTERVENTIONS, "ood_k", "recall_batch_size"),
         seed=config["seed"],
         uncertainty=UNCERTAINTY,
     log:

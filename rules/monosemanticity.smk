@@ -37,7 +37,7 @@ rule monosemanticity_scores:
     output:
         scores="results/monosemanticity/{encoder}/{method}/scores.parquet",
     params:
-        settings=MONO,
+        settings=pick(MONO, *MONO_SCORE_KEYS),
         seed=config["seed"],
     log:
         "results/logs/monosemanticity/{encoder}/{method}/scores.log",
@@ -61,7 +61,7 @@ rule monosemanticity_over_training:
     output:
         curve="results/monosemanticity/{encoder}/{method}/training.csv",
     params:
-        settings=MONO,
+        settings=pick(MONO, *MONO_SCORE_KEYS),
         seed=config["seed"],
     log:
         "results/logs/monosemanticity/{encoder}/{method}/training.log",
@@ -110,7 +110,6 @@ rule paper_a_monosemanticity:
         ),
     params:
         labels=list(MONO_MODELS),
-        curves=MONO_CURVES,
         m=MONO.get("m"),
         uncertainty=UNCERTAINTY,
         seed=config["seed"],
@@ -139,8 +138,7 @@ rule modality_classification:
         ),
         markdown="results/tables/paperA_iclr_table1.md",
     params:
-        settings=MONO.get("classification"),
-        split=MONO.get("split"),
+        settings=pick(MONO.get("classification"), "split", "label", "pairs", "seeds"),
         uncertainty=UNCERTAINTY,
         seed=config["seed"],
     log:
@@ -167,7 +165,7 @@ rule feature_gallery:
     output:
         page="results/galleries/{encoder}.{method}/index.html",
     params:
-        settings=MONO.get("galleries"),
+        settings=pick(MONO.get("galleries"), "per_gallery", "images", "texts"),
         split=MONO.get("split"),
         seed=config["seed"],
     log:

@@ -13,10 +13,12 @@ rule encoder_quality:
             category="Encoders",
         ),
     params:
-        encoder=encoder_config,
-        evaluation=config["evaluation"],
+        encoder=encoder_load_spec,
+        evaluation=pick(config["evaluation"], "split", "recall_batch_size", "histogram_pairs"),
         gates=config.get("encoder_gates", {}),
-        dataset=config["datasets"][config["evaluation"]["dataset"]],
+        # the kind and the rates at which captions name or images show a family (probe ceilings)
+        dataset=pick(config["datasets"][config["evaluation"]["dataset"]],
+                     "kind", "mention_rates", "depiction_rates"),
         seed=config["seed"],
         uncertainty=UNCERTAINTY,
     log:
@@ -79,7 +81,7 @@ rule report:
     output:
         html="results/report/index.html",
     params:
-        config=config,
+        config=science_config(),  # the report shows the config (less the performance knobs)
         benchmark_rules=lambda wildcards: upstream_benchmarks(workflow.rules, report_roots()),
         captions=os.path.join(workflow.basedir, "report"),  # the figures' captions (report/*.rst)
     log:

@@ -15,7 +15,8 @@ from crossmodal.store import read_frame, write_frame
 def main(snakemake):
     labeller = snakemake.params.labeller
     runtime.configure(snakemake.threads, 0)
-    batch = int(labeller.get("batch_size", 64))
+    # the inference batch is a performance knob: read from the config, not a param
+    batch = int(snakemake.config["case_studies"]["attribute"]["labeller"].get("batch_size", 64))
     classifier = load_image_classifier(labeller["model"], runtime.device(), batch)
     pairs = read_frame(snakemake.input.pairs, ["pair_id", *image_columns(snakemake.input.pairs)])
     predictions = []

@@ -20,11 +20,12 @@ def main(snakemake):
     model.to(runtime.device())
     # the configured convention names the plain columns; the other one is added, suffixed
     primary = snakemake.params.conventions
+    batch_size = snakemake.config["analysis"]["batch_size"]  # a performance knob, no param
     conventions = [primary, *(name for name in CONVENTIONS if name != primary)]
 
     def metrics_of(dictionary):
         return dictionary_metrics(dictionary, embeddings.image, embeddings.text, analysis["tau"],
-                                  analysis["batch_size"], seed, conventions=conventions)
+                                  batch_size, seed, conventions=conventions)
 
     metrics = metrics_of(model)
     bridge_mass = metrics.pop("bridge_mass", pd.DataFrame(columns=["tau"]))
@@ -35,7 +36,7 @@ def main(snakemake):
     if snakemake.params.intervals:  # only the dictionaries a paper B table reads
         widths = metric_half_widths(model, metrics, replica_metrics, embeddings.image,
                                     embeddings.text, analysis["tau"], conventions,
-                                    snakemake.params.uncertainty, seed, analysis["batch_size"])
+                                    snakemake.params.uncertainty, seed, batch_size)
     if replicas:
         metrics["stability"] = stability([model.dictionary.detach().cpu()]
                                          + [r.dictionary.detach().cpu() for r in replicas])

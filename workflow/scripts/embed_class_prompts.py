@@ -31,7 +31,7 @@ def main(snakemake):
     prompts, source = prompts_of(snakemake.params.family, snakemake.input.get("pairs"))
     vectors = []
     for texts in prompts.values():
-        mean = embed_texts(encoder, texts, snakemake.params.batch_size).mean(0)
+        mean = embed_texts(encoder, texts, snakemake.config["extract"]["batch_size"])  # no param.mean(0)
         vectors.append(mean / np.linalg.norm(mean))
     table = pa.table({"class": list(prompts),
                       "prompts": [len(texts) for texts in prompts.values()]})

@@ -24,8 +24,9 @@ def main(snakemake):
     metadata = {**encoder.describe(), "encoder": snakemake.wildcards.encoder,
                 "dataset": snakemake.wildcards.dataset}
     stats = ExtractionStats()
+    batch_size = snakemake.config["extract"]["batch_size"]  # a performance knob, no param
     with EmbeddingsWriter(snakemake.output.embeddings, metadata) as writer:
-        for batch in embed_batches(encoder, pairs.batches(snakemake.params.batch_size),
+        for batch in embed_batches(encoder, pairs.batches(batch_size),
                                    workers=loader_threads(min(snakemake.threads, runtime.cpu_count())),
                                    progress_file=runtime.log_stream(), total=pairs.num_rows,
                                    stats=stats):

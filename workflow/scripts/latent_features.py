@@ -57,7 +57,8 @@ def main(snakemake):
     model, _, embeddings = load_with_embeddings(snakemake.input.model,
                                                 snakemake.input.embeddings, analysis["split"])
     model.to(runtime.device())
-    features = latent_table(model, embeddings, analysis["tau"], analysis["batch_size"])
+    batch_size = snakemake.config["analysis"]["batch_size"]  # a performance knob, no param
+    features = latent_table(model, embeddings, analysis["tau"], batch_size)
     model.cpu()
     features, per_concept = groundtruth(model, embeddings, features,
                                         analysis["groundtruth_pairs"], seed)

@@ -13,10 +13,19 @@ from crossmodal.dictionaries.trainer import TrainingDiverged, train_dictionary
 from crossmodal.store import read_embeddings, write_frame
 
 
+def checkpoint_every(config, method) -> int | None:
+    """The dictionary's own ``checkpoint_every``, else ``dictionary_training``'s."""
+    own = config["dictionaries"][method].get("checkpoint_every")
+    return own if own is not None else config["dictionary_training"].get("checkpoint_every")
+
+
 def main(snakemake):
     seed = snakemake.params.seed
     runtime.configure(snakemake.threads, seed)
     spec, defaults = snakemake.params.dictionary, snakemake.params.training
+    # how often an intermediate checkpoint is written: a logging knob, read from the config
+    defaults = {**defaults, "checkpoint_every": checkpoint_every(snakemake.config,
+                                                                 snakemake.wildcards.method)}
     embeddings = read_embeddings(snakemake.input.embeddings).split(defaults["split"])
     pairs = training_pairs(defaults, spec)
     if pairs is not None:
