@@ -15,6 +15,8 @@ rule embed_edit_captions:
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.edits.log",
+    benchmark:
+        "results/benchmarks/embeddings/{encoder}/{dataset}.edits.tsv"
     threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
@@ -38,6 +40,8 @@ rule embed_class_prompts:
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.prompts.log",
+    benchmark:
+        "results/benchmarks/embeddings/{encoder}/{dataset}.prompts.tsv"
     threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
@@ -101,6 +105,8 @@ rule gap_figures:
         seed=config["seed"],
     log:
         "results/logs/interventions/{encoder}/gap_figures.log",
+    benchmark:
+        "results/benchmarks/interventions/{encoder}/figures.tsv"
     threads: 1
     resources:
         mem_mb=2000,
@@ -123,6 +129,8 @@ rule gap_illustration:
         seed=config["seed"],
     log:
         "results/logs/interventions/gap_illustration.log",
+    benchmark:
+        "results/benchmarks/interventions/gap_illustration.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -196,6 +204,8 @@ rule paper_b_intervention_tables:
         splits=INTERVENTION_SPLITS,
     log:
         "results/logs/tables/paper_b_interventions.log",
+    benchmark:
+        "results/benchmarks/tables/paper_b_interventions.tsv"
     threads: 1
     resources:
         mem_mb=1000,

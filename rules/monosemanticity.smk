@@ -65,6 +65,8 @@ rule monosemanticity_over_training:
         seed=config["seed"],
     log:
         "results/logs/monosemanticity/{encoder}/{method}/training.log",
+    benchmark:
+        "results/benchmarks/monosemanticity/{encoder}/{method}/training.tsv"
     threads: light_encoder_job_threads
     resources:
         mem_mb=4000,
@@ -115,6 +117,8 @@ rule paper_a_monosemanticity:
         seed=config["seed"],
     log:
         "results/logs/tables/paper_a_monosemanticity.log",
+    benchmark:
+        "results/benchmarks/tables/paper_a_monosemanticity.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -170,6 +174,8 @@ rule feature_gallery:
         seed=config["seed"],
     log:
         "results/logs/galleries/{encoder}.{method}.log",
+    benchmark:
+        "results/benchmarks/galleries/{encoder}.{method}.tsv"
     threads: light_encoder_job_threads
     resources:
         mem_mb=3000,
@@ -200,6 +206,8 @@ rule mono_groundtruth:
         seed=config["seed"],
     log:
         "results/logs/tables/paperA_mono_groundtruth.log",
+    benchmark:
+        "results/benchmarks/tables/paperA_mono_groundtruth.tsv"
     threads: 1
     resources:
         mem_mb=500,
