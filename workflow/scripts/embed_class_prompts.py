@@ -29,9 +29,10 @@ def main(snakemake):
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     encoder.to(runtime.device())
     prompts, source = prompts_of(snakemake.params.family, snakemake.input.get("pairs"))
+    batch_size = snakemake.config["extract"]["batch_size"]  # a performance knob, no param
     vectors = []
     for texts in prompts.values():
-        mean = embed_texts(encoder, texts, snakemake.config["extract"]["batch_size"])  # no param.mean(0)
+        mean = embed_texts(encoder, texts, batch_size).mean(0)
         vectors.append(mean / np.linalg.norm(mean))
     table = pa.table({"class": list(prompts),
                       "prompts": [len(texts) for texts in prompts.values()]})

@@ -15,7 +15,8 @@ def main(snakemake):
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     encoder.to(runtime.device())
     edits = read_frame(snakemake.input.edits)
-    captions = embed_texts(encoder, list(edits["relative_caption"]), snakemake.config["extract"]["batch_size"])  # no param: performance
+    batch_size = snakemake.config["extract"]["batch_size"]  # a performance knob, no param
+    captions = embed_texts(encoder, list(edits["relative_caption"]), batch_size)
     edit_ids, deltas = mean_caption_embeddings(edits["edit_id"].to_numpy(), captions)
     # one row per edit: its first caption (for display) and the mean caption embedding Δ
     first = edits.drop_duplicates("edit_id").set_index("edit_id").loc[edit_ids].reset_index()
