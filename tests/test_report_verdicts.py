@@ -181,6 +181,10 @@ def test_paper_a_case_study3_compares_the_groups_at_the_largest_weight():
     assert status("control_measures.csv", control_frame(textd_shape=0.0)) == v.FAILS
     wide = with_intervals(control_frame(), ["share_shape_match", "share_texture_match"], 0.4)
     assert status("control_measures.csv", wide) == v.INCONCLUSIVE
+    nothing_moves = control_frame(textd_shape=0.0, imgd_texture=0.0).assign(
+        share_shape_match=0.0, share_texture_match=0.0)
+    verdict = v.verdict_for("control_measures.csv", nothing_moves)
+    assert verdict.status == v.NOT_COMPARABLE and "both at the floor 0" in verdict.reason
     no_imgd = control_frame()[control_frame()["group"] == "TextD"]
     assert status("control_measures.csv", no_imgd) == v.NOT_COMPARABLE
 

@@ -13,8 +13,8 @@ compares intervals, not means:
   high end of the smaller);
 * **does not hold** — the opposite direction, the intervals apart;
 * **inconclusive** — the intervals overlap (a tie included);
-* **not comparable** — a value is missing, a group is empty, or both values sit at the ceiling
-  of a bounded score (nothing left to order).
+* **not comparable** — a value is missing, a group is empty, or both values sit at the same
+  bound of a bounded score (a share or an accuracy at 1, a share at 0: nothing left to order).
 
 A claim holds when every check holds; it does not hold when any check fails; otherwise it is
 inconclusive when any check is, and not comparable when the rest hold. ``CLAIMS`` lists every
@@ -147,11 +147,17 @@ def _show(estimate: Estimate, text: str) -> str:
     return text if estimate.spread == 0 else f"{text} ± {_fmt(estimate.spread, 2)}"
 
 
-def _saturated(a: Estimate, b: Estimate, ceiling: float | None) -> bool:
-    return ceiling is not None and min(a.value, b.value) >= ceiling - CEILING_MARGIN
+def _saturated(a: Estimate, b: Estimate, ceiling: float | None, floor: float | None) -> str:
+    """The bound both values sit at ("" when none): nothing is left to order there."""
+    if ceiling is not None and min(a.value, b.value) >= ceiling - CEILING_MARGIN:
+        return f"both at the ceiling {_fmt(ceiling)}"
+    if floor is not None and max(a.value, b.value) <= floor + CEILING_MARGIN:
+        return f"both at the floor {_fmt(floor)}"
+    return ""
 
 
-def _order(name_a: str, a, name_b: str, b, larger: bool, ceiling: float | None) -> Check:
+def _order(name_a: str, a, name_b: str, b, larger: bool, ceiling: float | None,
+           floor: float | None = None) -> Check:
     """The check that ``a`` is above (``larger``) or below ``b``, on their intervals."""
     a, b = _estimate(a, name_a), _estimate(b, name_b)
     text_a, text_b = (_show(e, t) for e, t in zip((a, b), _pair(a.value, b.value), strict=True))
@@ -160,8 +166,9 @@ def _order(name_a: str, a, name_b: str, b, larger: bool, ceiling: float | None) 
     else:
         sign = "<" if a.value < b.value else "≥"
     text = f"{name_a} {text_a} {sign} {name_b} {text_b}"
-    if _saturated(a, b, ceiling):
-        return Check(NOT_COMPARABLE, f"{text} (both at the ceiling {_fmt(ceiling)})")
+    bound = _saturated(a, b, ceiling, floor)
+    if bound:
+        return Check(NOT_COMPARABLE, f"{text} ({bound})")
     first, second = (a, b) if larger else (b, a)
     if first.low > second.high:
         return Check(HOLDS, text)
@@ -170,15 +177,17 @@ def _order(name_a: str, a, name_b: str, b, larger: bool, ceiling: float | None) 
     return Check(INCONCLUSIVE, f"{text} (intervals overlap)")
 
 
-def greater(name_a: str, a, name_b: str, b, ceiling: float | None = None) -> Check:
-    """The check ``a > b`` beyond both intervals; ``ceiling``: the bound of a bounded score,
-    at which a tie is not comparable."""
-    return _order(name_a, a, name_b, b, True, ceiling)
+def greater(name_a: str, a, name_b: str, b, ceiling: float | None = None,
+            floor: float | None = None) -> Check:
+    """The check ``a > b`` beyond both intervals; ``ceiling`` / ``floor``: the bounds of a
+    bounded score (a share, an accuracy), where two values cannot be ordered: not comparable."""
+    return _order(name_a, a, name_b, b, True, ceiling, floor)
 
 
-def less(name_a: str, a, name_b: str, b, ceiling: float | None = None) -> Check:
-    """The check ``a < b`` beyond both intervals."""
-    return _order(name_a, a, name_b, b, False, ceiling)
+def less(name_a: str, a, name_b: str, b, ceiling: float | None = None,
+         floor: float | None = None) -> Check:
+    """The check ``a < b`` beyond both intervals (bounds as :func:`greater`)."""
+    return _order(name_a, a, name_b, b, False, ceiling, floor)
 
 
 def close(name: str, a, b, tolerance: float) -> Check:
@@ -433,7 +442,8 @@ def paper_a_table6(frame: pd.DataFrame) -> Verdict:
         checks.append(greater(f"{label}: cue share at TextD share {_fmt(high['mean_share'])}",
                               _value(high, TEXT_CUE_SHARE, "cue share"),
                               f"at {_fmt(low['mean_share'])}",
-                              _value(low, TEXT_CUE_SHARE, "cue share"), ceiling=1.0))
+                              _value(low, TEXT_CUE_SHARE, "cue share"), ceiling=1.0,
+                              floor=0.0))
     if not checks:
         raise _NotComparable("fewer than 2 TextD-share buckets per class, a trend needs at "
                              "least 2 (case_studies.attribute.buckets)")
@@ -460,9 +470,9 @@ def paper_a_case_study3(frame: pd.DataFrame) -> Verdict:
 
     return decide("TextD moves semantics (shape), ImgD low-level detail (texture)", [
         greater(f"w {w}: shape match TextD", share("TextD", "shape"), "ImgD",
-                share("ImgD", "shape"), ceiling=1.0),
+                share("ImgD", "shape"), ceiling=1.0, floor=0.0),
         greater(f"w {w}: texture match ImgD", share("ImgD", "texture"), "TextD",
-                share("TextD", "texture"), ceiling=1.0)])
+                share("TextD", "texture"), ceiling=1.0, floor=0.0)])
 
 
 ICLR_OWN = {"Image CLS": ("ImgD", "TextD"), "Text CLS": ("TextD", "ImgD")}
