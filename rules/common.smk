@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
 from crossmodal.config import ConfigError, canonical, check_config, table1_dictionary
 from crossmodal.config_layers import load_layered, resolve_paths
+from crossmodal.preflight import preflight_problems
 
 # `--configfile a.yaml b.yaml` extends config/config.yaml layer by layer, as Snakemake does,
 # except that a file with `replace: all` is complete on its own and `replace: [sections]`
@@ -30,6 +31,14 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 validate(config, workflow.source_path("../config/schema.yaml"))
 config.update(canonical(config))
+
+# A real run's data and weights are checked now, so `snakemake -n` reports what is missing
+# (one line each) instead of a job failing hours in; `preflight: false` skips the checks.
+if str(config.get("preflight", True)).lower() != "false":
+    missing = preflight_problems(config, os.getcwd())
+    if missing:
+        raise WorkflowError("this config's data or weights are not on this machine "
+                            "(`--config preflight=false` plans anyway):\n" + "\n".join(missing))
 
 DATASETS = sorted(config["datasets"])
 ENCODERS = sorted(config["encoders"])

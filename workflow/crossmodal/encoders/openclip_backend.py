@@ -53,6 +53,40 @@ def _cached_checkpoint(cfg: dict, cache_dir: str | None) -> tuple[str | None, st
     return None, "nowhere (the pretrained config names no file, hub repo or url)"
 
 
+def resolve_weights(name: str, pretrained: str | None, cache_dir: str | None = None
+                    ) -> tuple[str, str | None, dict]:
+    """(architecture, local weights file or None, the tag's training settings) for an open_clip
+    model, without building it or touching the network: the checks a plan can run. Raises
+    ValueError for an unknown architecture or tag, MissingWeightsError (one line: what, where,
+    how to fetch it) for weights that are not on this machine."""
+    arch = name.replace("/", "-")
+    if arch not in open_clip.list_models():
+        raise ValueError(f"unknown open_clip architecture {name!r}; see "
+                         f"`python -c \"import open_clip; print(open_clip.list_models())\"`")
+    if pretrained is None:
+        return arch, None, {}
+    if os.path.isfile(os.path.expanduser(pretrained)):
+        return arch, os.path.expanduser(pretrained), {}
+    if _looks_like_path(pretrained):
+        raise MissingWeightsError(
+            f"open_clip {arch} checkpoint {pretrained} not found; copy the checkpoint "
+            f"there or set `pretrained:` to an existing file or an open_clip tag")
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not cfg:
+        raise ValueError(
+            f"unknown open_clip pretrained tag {pretrained!r} for {arch}; known tags: "
+            f"{', '.join(open_clip.list_pretrained_tags_by_model(arch))}")
+    checkpoint, searched = _cached_checkpoint(cfg, cache_dir)
+    if checkpoint is None:
+        problem = f"not in the local cache (searched {searched})"
+        raise MissingWeightsError(OpenClipEncoder._missing(arch, pretrained, cache_dir, problem))
+    # the tag's training settings, which open_clip applies only for a tag
+    return arch, checkpoint, {"force_quick_gelu": bool(cfg.get("quick_gelu", False)),
+                              "image_mean": cfg.get("mean"), "image_std": cfg.get("std"),
+                              "image_interpolation": cfg.get("interpolation"),
+                              "image_resize_mode": cfg.get("resize_mode")}
+
+
 class OpenClipEncoder(Encoder):
     """An open_clip CLIP model (``name``, e.g. ``"ViT-B-32"``) with its tokenizer and eval
     preprocessing.
@@ -68,36 +102,9 @@ class OpenClipEncoder(Encoder):
     def __init__(self, name: str, pretrained: str | None = None, cache_dir: str | None = None,
                  precision: str = "fp32"):
         super().__init__()
-        arch = name.replace("/", "-")
-        if arch not in open_clip.list_models():
-            raise ValueError(f"unknown open_clip architecture {name!r}; see "
-                             f"`python -c \"import open_clip; print(open_clip.list_models())\"`")
+        arch, self.checkpoint, extra = resolve_weights(name, pretrained, cache_dir)
         self.name = f"open_clip:{arch}"
         self.pretrained = pretrained
-        self.checkpoint: str | None = None  # the file the weights were loaded from
-        extra: dict = {}
-        if pretrained is not None:
-            if os.path.isfile(os.path.expanduser(pretrained)):
-                self.checkpoint = os.path.expanduser(pretrained)
-            elif _looks_like_path(pretrained):
-                raise MissingWeightsError(
-                    f"open_clip {arch} checkpoint {pretrained} not found; copy the checkpoint "
-                    f"there or set `pretrained:` to an existing file or an open_clip tag")
-            else:
-                cfg = open_clip.get_pretrained_cfg(arch, pretrained)
-                if not cfg:
-                    raise ValueError(
-                        f"unknown open_clip pretrained tag {pretrained!r} for {arch}; known tags: "
-                        f"{', '.join(open_clip.list_pretrained_tags_by_model(arch))}")
-                self.checkpoint, searched = _cached_checkpoint(cfg, cache_dir)
-                if self.checkpoint is None:
-                    problem = f"not in the local cache (searched {searched})"
-                    raise MissingWeightsError(self._missing(arch, pretrained, cache_dir, problem))
-                # the tag's training settings, which open_clip applies only for a tag
-                extra = {"force_quick_gelu": bool(cfg.get("quick_gelu", False)),
-                         "image_mean": cfg.get("mean"), "image_std": cfg.get("std"),
-                         "image_interpolation": cfg.get("interpolation"),
-                         "image_resize_mode": cfg.get("resize_mode")}
         try:
             self.model, _, self.preprocess = open_clip.create_model_and_transforms(
                 arch, pretrained=self.checkpoint, cache_dir=cache_dir, precision=precision,

@@ -80,6 +80,21 @@ def _local_source(model: str, cache_dir: str | None) -> str:
     return model
 
 
+def check_offline(model: str, cache_dir: str | None = None) -> None:
+    """MissingWeightsError (one line) when ``model`` — a local directory or a hub name — is not
+    on this machine: the directory lacks config.json, or the hub cache has no config.json for
+    the name. Builds nothing: the check a plan can run before any job."""
+    source = _local_source(model, cache_dir)
+    if os.path.isdir(source):
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(model, "config.json", cache_dir=_hub_cache(cache_dir))
+    if not (isinstance(found, str) and os.path.isfile(found)):
+        raise MissingWeightsError(missing_weights_message(model, cache_dir,
+                                                          "no config.json in the cache"))
+
+
 def load_offline(model: str, cache_dir: str | None = None):
     """(model, processor) from the local cache or directory ``model``, never the network."""
     from huggingface_hub.errors import HFValidationError
