@@ -57,3 +57,15 @@ def test_any_other_error_keeps_its_traceback_in_the_log(tmp_path):
     text = log.read_text()
     assert "Traceback" in text and "ValueError: a programming error" in text
     assert _last_cpu_seconds(log) > 0  # the CPU line still ends the log
+
+
+def test_a_step_logs_its_start_and_its_duration(tmp_path):
+    log = tmp_path / "job.log"
+
+    def job():
+        with runtime.step("fitting the thing"):
+            pass
+
+    runtime.run(job, str(log))
+    first, second = log.read_text().splitlines()[:2]
+    assert first.endswith("fitting the thing …") and second.endswith("… done in 0 s")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
 import resource
 import sys
+import time
 import traceback
 from collections.abc import Callable
 
@@ -47,6 +49,17 @@ def cpu_seconds() -> float:
 def log_stream():
     """Where progress and messages go: the rule's log while ``run`` is active."""
     return sys.stderr
+
+
+@contextlib.contextmanager
+def step(message: str):
+    """Log "HH:MM:SS message …" when a stage of a job starts and "… done in N s" when it ends,
+    so a job's log shows what it is doing (``tail -f results/logs/…``)."""
+    start = time.perf_counter()
+    print(f"{time.strftime('%H:%M:%S')} {message} …", file=log_stream(), flush=True)
+    yield
+    print(f"{time.strftime('%H:%M:%S')} … done in {time.perf_counter() - start:.0f} s",
+          file=log_stream(), flush=True)
 
 
 def configure(threads: int, seed: int) -> None:

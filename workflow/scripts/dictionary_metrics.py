@@ -27,16 +27,20 @@ def main(snakemake):
         return dictionary_metrics(dictionary, embeddings.image, embeddings.text, analysis["tau"],
                                   batch_size, seed, conventions=conventions)
 
-    metrics = metrics_of(model)
+    with runtime.step(f"paper B metrics of {snakemake.wildcards.encoder}/"
+                      f"{snakemake.wildcards.method} on {len(embeddings.image)} pairs"):
+        metrics = metrics_of(model)
     bridge_mass = metrics.pop("bridge_mass", pd.DataFrame(columns=["tau"]))
     replicas = [load_dictionary(path)[0].to(runtime.device())
                 for path in snakemake.input.replicas]
-    replica_metrics = [metrics_of(replica) for replica in replicas]
+    with runtime.step(f"the same metrics of {len(replicas)} seed replicas"):
+        replica_metrics = [metrics_of(replica) for replica in replicas]
     widths = {}
     if snakemake.params.intervals:  # only the dictionaries a paper B table reads
-        widths = metric_half_widths(model, metrics, replica_metrics, embeddings.image,
-                                    embeddings.text, analysis["tau"], conventions,
-                                    snakemake.params.uncertainty, seed, batch_size)
+        with runtime.step("the 95 % intervals of the metrics"):
+            widths = metric_half_widths(model, metrics, replica_metrics, embeddings.image,
+                                        embeddings.text, analysis["tau"], conventions,
+                                        snakemake.params.uncertainty, seed, batch_size)
     if replicas:
         metrics["stability"] = stability([model.dictionary.detach().cpu()]
                                          + [r.dictionary.detach().cpu() for r in replicas])

@@ -43,14 +43,19 @@ def main(snakemake):
     mask = read_frame(snakemake.input.features, ["group"])["group"].to_numpy() == "bimodal"
     embeddings = read_embeddings(snakemake.input.embeddings)
     train = embeddings.split("train")
-    fitted = reconstruct(model, train.image, train.text, mask)
-    reference = GapReference.fit(fitted.image, fitted.text, seed, settings["schrodi_share"])
+    with runtime.step(f"reconstructing the {len(train.image)} train pairs and fitting the "
+                      "baselines"):
+        fitted = reconstruct(model, train.image, train.text, mask)
+        reference = GapReference.fit(fitted.image, fitted.text, seed, settings["schrodi_share"])
     evaluated = embeddings.split(split).subsample(settings["max_pairs"], seed)
     inputs = reconstruct(model, evaluated.image, evaluated.text, mask)
     gap_settings = GapSettings(settings["ood_k"], settings["wasserstein_samples"],
                                settings["recall_batch_size"], seed, uncertainty["resamples"],
                                uncertainty["level"])
-    measures, distances = gap_measures(inputs, reference, gap_settings)
+    with runtime.step(f"DiM, W, OOD, recall and RMG of every method on {split} "
+                      f"({len(evaluated.pairs)} pairs)"):
+        measures, distances = gap_measures(inputs, reference, gap_settings,
+                                           progress=runtime.log_stream())
     if "prompts" in snakemake.input.keys():  # noqa: SIM118 (snakemake Namedlist)
         labelled_inputs, labelled = labelled_split(
             model, mask, inputs, evaluated, train, snakemake.input.prompts,

@@ -58,10 +58,13 @@ def main(snakemake):
                                                 snakemake.input.embeddings, analysis["split"])
     model.to(runtime.device())
     batch_size = snakemake.config["analysis"]["batch_size"]  # a performance knob, no param
-    features = latent_table(model, embeddings, analysis["tau"], batch_size)
+    with runtime.step(f"energies, μ and MDS groups of every latent on {len(embeddings.image)} "
+                      "pairs"):
+        features = latent_table(model, embeddings, analysis["tau"], batch_size)
     model.cpu()
-    features, per_concept = groundtruth(model, embeddings, features,
-                                        analysis["groundtruth_pairs"], seed)
+    with runtime.step("ground-truth concept scoring"):
+        features, per_concept = groundtruth(model, embeddings, features,
+                                            analysis["groundtruth_pairs"], seed)
     metadata = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
                 "dataset": snakemake.wildcards.dataset, "split": analysis["split"],
                 "tau": str(analysis["tau"])}

@@ -11,8 +11,10 @@ def main(snakemake):
     model, _ = load_dictionary(snakemake.input.model)
     atoms = model.dictionary.detach().cpu().numpy()
     title = f"{snakemake.wildcards.encoder} / {snakemake.wildcards.method}"
-    plot_energy_geometry(features, atoms, snakemake.params.tau, snakemake.output.energy, title)
-    plot_unimodal_biases(features, atoms, snakemake.output.unimodal, title)
+    with runtime.step(f"paper B figures 2 and 16–17 for {title}"):
+        plot_energy_geometry(features, atoms, snakemake.params.tau, snakemake.output.energy,
+                             title)
+        plot_unimodal_biases(features, atoms, snakemake.output.unimodal, title)
 
 
 runtime.run(lambda: main(snakemake), snakemake.log[0])  # noqa: F821

@@ -15,7 +15,8 @@ def main(snakemake):
     model.to(runtime.device())
     h_image, h_text = h_embeddings(snakemake.input.h_image, snakemake.input.h_text, embeddings)
     mono = MonoSettings(settings["m"], settings["epsilon"], settings["denominator"], seed)
-    scores = score_latents(model, embeddings.image, embeddings.text, h_image, h_text, mono)
+    with runtime.step(f"EmbSim and WinRate of every latent (m = {settings['m']})"):
+        scores = score_latents(model, embeddings.image, embeddings.text, h_image, h_text, mono)
     groups = read_frame(snakemake.input.features, ["mds_group", "group", "mds_group_flag"])
     write_frame(scores.join(groups), snakemake.output.scores,
                 {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,

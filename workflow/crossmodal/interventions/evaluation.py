@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
 
 from crossmodal.dictionaries.base import Dictionary
 from crossmodal.geometry.intervention import reconstructions
@@ -210,12 +211,13 @@ def paired_half_widths(items: dict[str, CloudItems], n_pairs: int, settings: Gap
 
 
 def gap_measures(inputs: GapInputs, reference: GapReference, settings: GapSettings,
-                 methods: Sequence[str] = tuple(GAP_METHODS)
+                 methods: Sequence[str] = tuple(GAP_METHODS), progress=None
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long frames: (method, measure, value, value ±) and (method, cloud, distance) for every
     method; ``value ±`` is the half-width of :func:`paired_half_widths`."""
     rows, distances, items = [], [], {}
-    for method in methods:
+    for method in tqdm(methods, desc="gap-removal methods", file=progress,
+                       disable=progress is None):
         image, text = remove_gap(method, inputs, reference)
         measures, (image_distances, text_distances), items[method] = scored_clouds(
             image, text, settings)
