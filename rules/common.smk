@@ -105,7 +105,8 @@ def science_config():
 
 # what crossmodal.encoders.load_encoder reads of an `encoders.<name>` block (a toy encoder is
 # its checkpoint, an input)
-ENCODER_LOAD_KEYS = ("backend", "name", "pretrained", "cache_dir", "precision", "model")
+ENCODER_LOAD_KEYS = ("backend", "name", "pretrained", "cache_dir", "precision", "model",
+                     "model_config")
 
 
 def encoder_spec(name):
@@ -117,11 +118,15 @@ def encoder_load_spec(wildcards):
     """:func:`encoder_spec` of the job's ``{encoder}`` (one line if unknown)."""
     encoder_config(wildcards)
     return encoder_spec(wildcards.encoder)
+
+
 DICTIONARY_TARGETS = [
     (encoder, method)
     for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
     for method in methods
 ]
+
+
 def machine_cores():
     """CPUs this process may run on (the affinity mask, as a container or taskset limits it)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

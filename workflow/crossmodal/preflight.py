@@ -53,7 +53,8 @@ def encoder_problems(name: str, block: Mapping) -> Iterator[str]:
         if backend == "open_clip":
             from crossmodal.encoders.openclip_backend import resolve_weights
 
-            resolve_weights(block["name"], block.get("pretrained"), block.get("cache_dir"))
+            resolve_weights(block["name"], block.get("pretrained"), block.get("cache_dir"),
+                            block.get("model_config"))
         elif backend == "transformers":
             from crossmodal.encoders.transformers_backend import check_offline
 

@@ -30,7 +30,8 @@ def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder
 
         return OpenClipEncoder(spec["name"], pretrained=spec.get("pretrained"),
                                cache_dir=spec.get("cache_dir"),
-                               precision=spec.get("precision", "fp32"))
+                               precision=spec.get("precision", "fp32"),
+                               model_config=spec.get("model_config"))
     if backend == "transformers":
         from crossmodal.encoders.transformers_backend import TransformersEncoder
 

@@ -11,6 +11,7 @@ looked for and how to provide it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Sequence
 
 import open_clip
@@ -53,12 +54,26 @@ def _cached_checkpoint(cfg: dict, cache_dir: str | None) -> tuple[str | None, st
     return None, "nowhere (the pretrained config names no file, hub repo or url)"
 
 
-def resolve_weights(name: str, pretrained: str | None, cache_dir: str | None = None
-                    ) -> tuple[str, str | None, dict]:
+def register_model_config(model_config: str | None) -> None:
+    """Make the architecture of an open_clip model-config JSON file known to open_clip under
+    the file's stem (e.g. a converted DeCLIP, crossmodal.encoders.declip)."""
+    if model_config is None:
+        return
+    path = Path(model_config).expanduser()
+    if not path.is_file():
+        raise MissingWeightsError(f"open_clip model config {model_config} not found; write it "
+                                  f"with `python -m crossmodal.encoders.declip` or fix the path")
+    open_clip.add_model_config(path)
+
+
+def resolve_weights(name: str, pretrained: str | None, cache_dir: str | None = None,
+                    model_config: str | None = None) -> tuple[str, str | None, dict]:
     """(architecture, local weights file or None, the tag's training settings) for an open_clip
     model, without building it or touching the network: the checks a plan can run. Raises
     ValueError for an unknown architecture or tag, MissingWeightsError (one line: what, where,
-    how to fetch it) for weights that are not on this machine."""
+    how to fetch it) for weights that are not on this machine. ``model_config``: an extra
+    architecture's JSON file, registered first."""
+    register_model_config(model_config)
     arch = name.replace("/", "-")
     if arch not in open_clip.list_models():
         raise ValueError(f"unknown open_clip architecture {name!r}; see "
@@ -100,9 +115,9 @@ class OpenClipEncoder(Encoder):
     normalisation = "l2"
 
     def __init__(self, name: str, pretrained: str | None = None, cache_dir: str | None = None,
-                 precision: str = "fp32"):
+                 precision: str = "fp32", model_config: str | None = None):
         super().__init__()
-        arch, self.checkpoint, extra = resolve_weights(name, pretrained, cache_dir)
+        arch, self.checkpoint, extra = resolve_weights(name, pretrained, cache_dir, model_config)
         self.name = f"open_clip:{arch}"
         self.pretrained = pretrained
         try:
