@@ -11,8 +11,8 @@ looked for and how to provide it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 
 import open_clip
 import torch
