@@ -290,6 +290,17 @@ def test_nothing_left_to_do_after_the_run(smoke_run):
     assert planned_jobs(process.stdout) == [], describe(process)
 
 
+@pytest.mark.parametrize("command", ["--report results/report/snakemake.html",
+                                     "--cores 1 --report results/report/snakemake.html"])
+def test_the_readmes_report_commands_on_the_finished_run(smoke_run, command):
+    """README: Snakemake's own report, with and without --cores (tests/test_readme_commands.py
+    runs the README's other commands)."""
+    report = smoke_run / "results/report/snakemake.html"
+    report.unlink(missing_ok=True)
+    run_ok(smoke_run, *command.split())
+    assert report.stat().st_size > 100_000
+
+
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_embeddings_are_unit_norm_float32_pairs(smoke_run, encoder):
     pairs = read_frame(
