@@ -115,8 +115,8 @@ rule adversarial_study:
 rule train_image_decoder:
     """Case study 3's unCLIP analogue, trained on one encoder's image and caption embeddings: a
     convolutional coarse-image regression (`coarse_steps`), then a diffusers UNet on the residual
-    (DDPM training for `max_steps`, DDIM sampling); `time_budget_s` caps both stages (hitting it
-    makes the result depend on machine speed)."""
+    (DDPM training for `max_steps`, DDIM sampling); an optional `time_budget_s` caps both stages
+    (off by default: hitting it makes the result depend on the machine's speed)."""
     input:
         embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
         pairs=f"results/data/{ANALYSIS_DATASET}/pairs.parquet",
