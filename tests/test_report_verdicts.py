@@ -185,6 +185,9 @@ def test_paper_a_case_study3_compares_the_groups_at_the_largest_weight():
         share_shape_match=0.0, share_texture_match=0.0)
     verdict = v.verdict_for("control_measures.csv", nothing_moves)
     assert verdict.status == v.NOT_COMPARABLE and "both at the floor 0" in verdict.reason
+    broken = v.verdict_for("control_measures.csv", control_frame().assign(decoder_gate="fail"))
+    assert broken.status == v.NOT_COMPARABLE and "decoder failed its gate" in broken.reason
+    assert status("control_measures.csv", control_frame().assign(decoder_gate="pass")) == v.HOLDS
     no_imgd = control_frame()[control_frame()["group"] == "TextD"]
     assert status("control_measures.csv", no_imgd) == v.NOT_COMPARABLE
 

@@ -32,6 +32,7 @@ from crossmodal.case_studies.text_to_image import (
     control_measures,
     control_sets,
     decode_embedding_grid,
+    decoder_gates,
     decoder_generator,
     embedding_follow,
     grid_records,
@@ -525,3 +526,12 @@ def test_missing_unclip_weights_are_one_line(tmp_path, monkeypatch):
         load_unclip_pipeline(missing, precision="fp16")
     message = str(info.value)
     assert missing in message and "\n" not in message
+
+
+def test_the_decoder_gate_reads_the_colour_agreement_of_both_modalities():
+    working = {"decoder_colour_agreement_image": 0.99, "decoder_colour_agreement_text": 0.96}
+    assert decoder_gates(working, 0.9) == {"gate_colour_agreement_image": "pass",
+                                           "gate_colour_agreement_text": "pass",
+                                           "decoder_gate": "pass"}
+    noise = {**working, "decoder_colour_agreement_image": 0.34}
+    assert decoder_gates(noise, 0.9)["decoder_gate"] == "fail"

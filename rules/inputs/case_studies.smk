@@ -37,8 +37,8 @@ def adversarial_inputs(wildcards):
 
 # what text_to_image_control reads of `case_studies.text_to_image` (train_pairs and decoder are
 # the decoder's; encoder picks the inputs)
-CONTROL_KEYS = ("check_pairs", "steps", "guidance", "weights", "prompt", "prompt_attributes",
-                "references", "seeds", "control_seeds", "unclip")
+CONTROL_KEYS = ("check_pairs", "min_colour_agreement", "steps", "guidance", "weights", "prompt",
+                "prompt_attributes", "references", "seeds", "control_seeds", "unclip")
 
 
 def text_to_image_inputs(wildcards):

@@ -13,11 +13,13 @@ from crossmodal import runtime
 from crossmodal.case_studies.decoder import load_decoder, sample
 from crossmodal.case_studies.text_to_image import (
     ATTRIBUTES,
+    DECODER_GATE,
     DEFAULT_WEIGHTS,
     GROUP_ORDER,
     classify_grid,
     control_measures,
     control_sets,
+    decoder_gates,
     decoder_generator,
     grid_records,
     group_sets,
@@ -112,12 +114,14 @@ def toyworld_control(snakemake, settings, seed):
         grids.append((first_seed_rows(grid, control), [*groups, *controls],
                       decode_to_array([row["image"]])[0]))
     quality.update(decoded_counts(settings, groups, controls))
+    quality.update(decoder_gates(quality, settings["min_colour_agreement"]))
     print(quality, file=runtime.log_stream())
     uncertainty = snakemake.params.uncertainty
     measures = control_measures(pd.concat(records, ignore_index=True),
                                 sizes=set_sizes(groups, controls),
                                 resamples=uncertainty["resamples"], seed=seed,
                                 level=uncertainty["level"])
+    measures[DECODER_GATE] = quality[DECODER_GATE]  # the verdict reads it beside the shares
     return measures, quality, grids
 
 

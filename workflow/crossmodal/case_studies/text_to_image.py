@@ -421,3 +421,17 @@ def load_unclip_pipeline(source: str, device: str = "cpu", precision: str = "fp3
             "cache or point the config at a local copy") from error
     pipeline.set_progress_bar_config(disable=True)
     return pipeline.to(device)
+
+
+DECODER_GATE = "decoder_gate"
+
+
+def decoder_gates(quality: Mapping[str, float], min_colour_agreement: float) -> dict[str, str]:
+    """Pass / fail of what the decoder must have learned: the judged colour of images decoded
+    from test embeddings (``decoder_colour_agreement_<modality>``, image and text) at least
+    ``min_colour_agreement`` — colour is the attribute every working decoder renders, so a
+    failure means it decodes noise — and the overall ``decoder_gate``."""
+    gates = {f"gate_colour_agreement_{m}": "pass" if quality[f"decoder_colour_agreement_{m}"]
+             >= min_colour_agreement else "fail" for m in ("image", "text")}
+    gates[DECODER_GATE] = "pass" if all(g == "pass" for g in gates.values()) else "fail"
+    return gates

@@ -461,6 +461,9 @@ def paper_a_case_study3(frame: pd.DataFrame) -> Verdict:
     the two groups differ only by the group interpolated (every group shares w = 0)."""
     table = "control_measures.csv"
     _require(frame, ["group", "w", "share_shape_match", "share_texture_match"], table)
+    if "decoder_gate" in frame and (frame["decoder_gate"].astype(str) != "pass").any():
+        raise _NotComparable("the decoder failed its gate (control_decoder_quality.csv): its "
+                             "samples do not show what they are conditioned on")
     at_max = frame[frame["w"] == frame["w"].max()]
     rows = {g: _row(at_max, "group", g, table) for g in CONTROL_GROUPS}
     w = _fmt(float(frame["w"].max()))
