@@ -1,4 +1,5 @@
-"""Tiny real files for the dataset-reader tests: encoded images, a corrupt JPEG, tar shards."""
+"""Tiny test data: real files for the dataset-reader tests (encoded images, a corrupt JPEG, tar
+shards) and paired embeddings with a modality gap for the geometry tests."""
 
 from __future__ import annotations
 
@@ -52,3 +53,14 @@ def write_file(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def paired_embeddings(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-norm captions close to their images, with a modality gap along the first axis."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(size=(n, d)).astype(np.float32)
+    text = image + 0.3 * rng.normal(size=(n, d)).astype(np.float32)
+    image[:, 0] += 2
+    text[:, 0] -= 2
+    return (image / np.linalg.norm(image, axis=1, keepdims=True),
+            text / np.linalg.norm(text, axis=1, keepdims=True))

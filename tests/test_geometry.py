@@ -46,6 +46,7 @@ from crossmodal.geometry.stability import dictionary_distance, stability
 from crossmodal.geometry.suite import dictionary_metrics
 from crossmodal.metrics.retrieval import recall_at_k
 from crossmodal.modality.energy import energies, modality_score
+from datafiles import paired_embeddings
 
 
 def sparse_codes(n: int, k: int, active: int, seed: int) -> torch.Tensor:
@@ -55,17 +56,6 @@ def sparse_codes(n: int, k: int, active: int, seed: int) -> torch.Tensor:
     support = torch.rand(n, k, generator=generator).argsort(1)[:, :active]
     codes.scatter_(1, support, torch.rand(n, active, generator=generator, dtype=torch.float64))
     return codes
-
-
-def paired_embeddings(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-norm captions close to their images, with a modality gap along the first axis."""
-    rng = np.random.default_rng(seed)
-    image = rng.normal(size=(n, d)).astype(np.float32)
-    text = image + 0.3 * rng.normal(size=(n, d)).astype(np.float32)
-    image[:, 0] += 2
-    text[:, 0] -= 2
-    return (image / np.linalg.norm(image, axis=1, keepdims=True),
-            text / np.linalg.norm(text, axis=1, keepdims=True))
 
 
 # ---- structure in D -------------------------------------------------------------------------

@@ -40,18 +40,9 @@ from crossmodal.tables.paper_b import (
     interval_notes,
     table1,
 )
+from datafiles import paired_embeddings
 
 T_975_1 = 12.706204736174707  # t_{0.975, 1}
-
-
-def paired_embeddings(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    image = rng.normal(size=(n, d)).astype(np.float32)
-    text = image + 0.3 * rng.normal(size=(n, d)).astype(np.float32)
-    image[:, 0] += 2
-    text[:, 0] -= 2
-    return (image / np.linalg.norm(image, axis=1, keepdims=True),
-            text / np.linalg.norm(text, axis=1, keepdims=True))
 
 
 # ---- the weighted pieces, by hand ---------------------------------------------------------------

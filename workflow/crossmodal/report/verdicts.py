@@ -86,10 +86,6 @@ class Check:
     outcome: str
     text: str
 
-    @property
-    def ok(self) -> bool:
-        return self.outcome == HOLDS
-
 
 @dataclass(frozen=True)
 class Estimate:
