@@ -187,7 +187,6 @@ rule paper_b_table5:
     resources:
         mem_mb=4000,
         runtime=30,
-        gpu=1,
     conda:
         "../envs/core.yaml"
     script:

@@ -137,7 +137,6 @@ rule train_image_decoder:
     resources:
         mem_mb=6000,
         runtime=30,
-        gpu=1,
     conda:
         "../envs/generation.yaml"
     script:
@@ -208,6 +207,7 @@ rule text_to_image_control:
     resources:
         mem_mb=6000,
         runtime=30,
+        gpu=1,
     conda:
         "../envs/generation.yaml"
     script:

@@ -105,30 +105,6 @@ def science_config():
     return strip(config, [])
 
 
-# what crossmodal.encoders.load_encoder reads of an `encoders.<name>` block (a toy encoder is
-# its checkpoint, an input)
-ENCODER_LOAD_KEYS = ("backend", "name", "pretrained", "cache_dir", "precision", "model",
-                     "model_config")
-
-
-def encoder_spec(name):
-    """The keys of encoder ``name``'s block that loading it reads."""
-    return pick(config["encoders"][name], *ENCODER_LOAD_KEYS)
-
-
-def encoder_load_spec(wildcards):
-    """:func:`encoder_spec` of the job's ``{encoder}`` (one line if unknown)."""
-    encoder_config(wildcards)
-    return encoder_spec(wildcards.encoder)
-
-
-DICTIONARY_TARGETS = [
-    (encoder, method)
-    for encoder, methods in sorted(config.get("dictionary_targets", {}).items())
-    for method in methods
-]
-
-
 def machine_cores():
     """CPUs this process may run on (the affinity mask, as a container or taskset limits it)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -147,6 +123,11 @@ def usable_cores():
 
 
 CORES = usable_cores()
+# The scheduler's budget too: on this machine `--cores 8` with 2 CPUs schedules 2 cores' worth of
+# job threads at a time, exactly as `--cores 2` does, instead of four 2-thread jobs fighting for
+# 2 CPUs (Snakemake keeps the budget in workflow.global_resources["_cores"]).
+if workflow.local_exec and workflow.global_resources["_cores"].value not in (None, CORES):
+    workflow.global_resources["_cores"] = CORES
 # Heavy rules claim every usable core; scripts cap torch, numpy and BLAS threads at them too.
 HEAVY_THREADS = CORES
 # The toy encoders train side by side, sharing the cores: on 2 cores two 1-thread trainings
@@ -194,252 +175,13 @@ wildcard_constraints:
     split="[A-Za-z][A-Za-z0-9_-]*",
 
 
-def dataset_config(wildcards):
-    """The config block of the dataset a target names, or one line saying which exist."""
-    name = wildcards.dataset
-    if name not in config["datasets"]:
-        raise WorkflowError(
-            f"unknown dataset '{name}' in target; config 'datasets' has {DATASETS}"
-        )
-    return config["datasets"][name]
-
-
-def dataset_pairs(wildcards):
-    """results/data/{dataset}/pairs.parquet of a configured dataset (one line if unknown)."""
-    dataset_config(wildcards)
-    return f"results/data/{wildcards.dataset}/pairs.parquet"
-
-
-def encoder_config(wildcards):
-    """The config block of the encoder a target names, or one line saying which exist."""
-    name = wildcards.encoder
-    if name not in config["encoders"]:
-        raise WorkflowError(
-            f"unknown encoder '{name}' in target; config 'encoders' has {ENCODERS}"
-        )
-    return config["encoders"][name]
-
-
-def encoder_inputs(wildcards):
-    """What embedding an encoder needs: the trained checkpoint for toy encoders, nothing else."""
-    if encoder_config(wildcards)["backend"] == "toy":
-        return {"checkpoint": f"results/encoders/{wildcards.encoder}/model.pt"}
-    return {}
-
-
-ANALYSIS_DATASET = config.get("analysis", {}).get("dataset", "")
-DATASET_KINDS = {name: block["kind"] for name, block in config["datasets"].items()}
-MDS_PANELS = config.get("analysis", {}).get("mds_panels", {})
-
-
-def datasets_of_kind(kind):
-    """A wildcard pattern matching exactly the configured datasets of ``kind`` (none: nothing)."""
-    names = [name for name, k in DATASET_KINDS.items() if k == kind]
-    return "|".join(names) if names else "(?!)"
-# Dictionaries with atoms (every architecture but NCL) get the energy / atom figures.
-ATOM_TARGETS = [
-    (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m]["architecture"] != "ncl"
-]
-
-
-def analysis_params(*keys):
-    """The named ``analysis`` settings (a feature or metric job's; not the figure panels, not
-    the encoding batch size, a performance knob)."""
-    return pick(config.get("analysis"), *keys)
-
-
-def modality_figures():
-    """Paper A figure 1 and paper B figures 2, 16–17 of every dictionary with atoms."""
-    figures = ["results/figures/mds_groups.png"] if MDS_PANELS else []
-    figures += [f"results/figures/bridge_{e}.{m}.png" for e, m in TABLE1_MODELS]
-    for e, m in ATOM_TARGETS:
-        figures += [f"results/figures/energy_{e}.{m}.png", f"results/figures/unimodal_{e}.{m}.png"]
-    return figures
-
-
-PAPER_B = config.get("paper_b", {})
-# (encoder, method) of table 1's SAE and SAE-A rows, encoder by encoder
-TABLE1_MODELS = [
-    (encoder, table1_dictionary(PAPER_B["table1"], kind, encoder))
-    for encoder in PAPER_B.get("table1", {}).get("encoders", [])
-    for kind in ("sae", "sae_a")
-]
-
-
-def table_models(table):
-    """(encoder, method) of each column of paper B table 3 or 4, in column order."""
-    block = PAPER_B.get(table)
-    if not block:
-        raise WorkflowError(f"paper B {table} is not configured; add 'paper_b.{table}' to config")
-    return [(block["encoder"], method) for method in block["columns"].values()]
-
-
-def replica_models(wildcards):
-    """Models of the same dictionary under the extra seeds, for dictionaries in tables 3–4."""
-    in_tables = {
-        (PAPER_B[t]["encoder"], m)
-        for t in ("table3", "table4")
-        if PAPER_B.get(t)
-        for m in PAPER_B[t]["columns"].values()
-    }
-    if (wildcards.encoder, wildcards.method) not in in_tables:
-        return []
-    return [
-        f"results/dictionaries/{wildcards.encoder}/{wildcards.method}/seed{seed}/model.pt"
-        for seed in PAPER_B.get("stability_seeds", [])
-    ]
-
-
-def table_dictionaries():
-    """(encoder, method) of every dictionary a paper B table (1, 3, 4) reads."""
-    found = set(TABLE1_MODELS)
-    for table in ("table3", "table4"):
-        if PAPER_B.get(table):
-            found.update(table_models(table))
-    return found
-
-
-def metric_intervals(wildcards):
-    """Whether the metrics job of a dictionary bootstraps the metrics' intervals, only for those a
-    paper B table reads (the verdicts compare them); the others' rows carry no interval."""
-    return (wildcards.encoder, wildcards.method) in table_dictionaries()
-
-
-def paper_b_tables():
-    """Paper B tables the default run writes (table 4 only with ``paper_b.table4.in_all``)."""
-    tables = []
-    if PAPER_B.get("table1"):
-        tables.append("results/tables/paperB_table1.csv")
-    if PAPER_B.get("table3"):
-        tables.append("results/tables/paperB_table3.csv")
-    if PAPER_B.get("table4", {}).get("in_all"):
-        tables.append("results/tables/paperB_table4.csv")
-    if PAPER_B.get("table5"):
-        tables.append("results/tables/paperB_table5.csv")
-    return tables
-
-
-def feature_files(suffix=""):
-    """results/features/{encoder}/{method}/{dataset}{suffix}.parquet of every dictionary target."""
-    if not DICTIONARY_TARGETS:
-        return []
-    dataset = config["analysis"]["dataset"]
-    return [f"results/features/{e}/{m}/{dataset}{suffix}.parquet" for e, m in DICTIONARY_TARGETS]
-
-
-BETA_SWEEPS = [
-    (e, m) for e, m in DICTIONARY_TARGETS if config["dictionaries"][m].get("beta") == "auto"
-]
-
-
-GATED_DICTIONARIES = [
-    (e, m) for e, m in DICTIONARY_TARGETS
-    if config["dictionaries"][m]["architecture"]
-    in config.get("dictionary_gates", {}).get("architectures", ["mp"])
-]
-
-
-def dictionary_gate_inputs(wildcards):
-    """Metric rows of the gated dictionaries, the dictionaries table and, on toyworld, the
-    per-concept ground-truth table."""
-    inputs = {
-        "metrics": [f"results/metrics/{e}/{m}.csv" for e, m in GATED_DICTIONARIES],
-        "summary": "results/tables/dictionaries.csv",
-    }
-    if DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
-        inputs["concepts"] = "results/tables/groundtruth_concepts.csv"
-    return inputs
-
-
-def report_tables():
-    """Every table the report shows."""
-    tables = ["results/tables/encoders.csv", "results/tables/encoder_probes.csv"]
-    if DICTIONARY_TARGETS:
-        tables.append("results/tables/dictionaries.csv")
-    if DICTIONARY_TARGETS and DATASET_KINDS.get(ANALYSIS_DATASET) == "toyworld":
-        tables.append("results/tables/groundtruth_recovery.csv")
-    if GATED_DICTIONARIES:
-        tables.append("results/tables/dictionary_gates.csv")
-    tables += paper_b_tables()
-    if INTERVENTIONS:
-        tables += [f"results/tables/paperB_{name}.csv" for name in INTERVENTION_TABLES]
-    tables += [t for t in monosemanticity_targets() if t.endswith(".csv")]
-    return tables + [t for t in case_study_targets() if t.endswith(".csv")]
-
-
-def report_figures():
-    """Every figure the report shows."""
-    figures = expand("results/figures/similarity_{encoder}.png", encoder=ENCODERS)
-    if DICTIONARY_TARGETS:
-        figures.append("results/figures/active_latents.png")
-    figures += modality_figures()
-    for e, m in BETA_SWEEPS:
-        figures += [
-            f"results/figures/beta_sweep_r2_{e}.{m}.png",
-            f"results/figures/beta_sweep_energy_{e}.{m}.png",
-        ]
-    figures += [t for t in intervention_targets() if t.endswith(".png")]
-    figures += [t for t in monosemanticity_targets() if t.endswith(".png")]
-    return figures + [t for t in case_study_targets() if t.endswith(".png")]
-
-
-def dictionary_config(wildcards):
-    """The ``dictionaries.<method>`` block a target names, or one line saying which exist."""
-    name = wildcards.method
-    if name not in config.get("dictionaries", {}):
-        raise WorkflowError(
-            f"unknown dictionary '{name}' in target; config 'dictionaries' has {DICTIONARIES}"
-        )
-    return config["dictionaries"][name]
-
-
-# what crossmodal.dictionaries.settings (training_pairs, training_settings) and the training
-# scripts read of `dictionary_training` (its `dataset` picks the input; checkpoint_every is a
-# logging knob, read from snakemake.config)
-DICTIONARY_TRAINING_KEYS = (
-    "split", "pairs", "epochs", "batch_size", "lr", "grad_clip", "alignment",
-    "stop_when_active_stable", "patience", "tolerance", "window_steps", "warmup_steps",
-    "decay_steps",
-)
-
-
-def dictionary_training():
-    return pick(config.get("dictionary_training"), *DICTIONARY_TRAINING_KEYS)
-
-
-def dictionary_spec(wildcards):
-    """The ``dictionaries.<method>`` block less its logging knob (checkpoint_every)."""
-    return without(dictionary_config(wildcards), "checkpoint_every")
-
-
-def dictionary_training_inputs(wildcards):
-    inputs = {
-        "embeddings": f"results/embeddings/{wildcards.encoder}/"
-        f"{config['dictionary_training']['dataset']}.parquet"
-    }
-    if dictionary_config(wildcards).get("beta") == "auto":
-        inputs["beta_sweep"] = (
-            f"results/dictionaries/{wildcards.encoder}/{wildcards.method}/beta_sweep.csv"
-        )
-    return inputs
-
-
-def all_targets():
-    return [
-        *expand("results/embeddings/{encoder}/{dataset}.parquet", encoder=ENCODERS, dataset=DATASETS),
-        "results/tables/encoders.csv",
-        *[f"results/dictionaries/{e}/{m}/model.pt" for e, m in DICTIONARY_TARGETS],
-        *feature_files(),
-        *modality_figures(),
-        *intervention_targets(),
-        *monosemanticity_targets(),
-        *case_study_targets(),
-        "results/report/index.html",
-    ]
-
-
-# Each later stage's config block, input functions and target list (no rules: those are in
-# rules/<stage>.smk).
+# Each stage's config block, input functions and target list (no rules: those are in
+# rules/<stage>.smk), in the order their globals build on each other.
+include: "inputs/data.smk"
+include: "inputs/encoders.smk"
+include: "inputs/dictionaries.smk"
+include: "inputs/analysis.smk"
 include: "inputs/interventions.smk"
 include: "inputs/monosemanticity.smk"
 include: "inputs/case_studies.smk"
+include: "inputs/report.smk"

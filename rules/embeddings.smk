@@ -17,6 +17,7 @@ rule extract_embeddings:
     resources:
         mem_mb=4000,
         runtime=60,
+        gpu=1,
     conda:
         "../envs/encoders.yaml"
     script:

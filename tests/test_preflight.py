@@ -65,3 +65,41 @@ def test_transformers_directory_or_cached_hub_name(tmp_path):
     assert "no config.json in it" in empty
     (directory / "config.json").write_text("{}")
     assert problems(encoders={"d": {"backend": "transformers", "model": str(directory)}}) == []
+
+
+def test_case_study_weights_and_references_are_checked(tmp_path):
+    config = {
+        "monosemanticity": {"image_embedder": {"kind": "transformers", "model": "vit"}},
+        "case_studies": {
+            "attribute": {"labeller": {"model": "org/no-such-classifier"}},
+            "adversarial": {"victim": {"kind": "llava", "model": "llava"}},
+            "text_to_image": {"unclip": {"pipeline": "unclip"},
+                              "references": [{"image": "sketch.jpg"}, {"shape": "star"}]},
+        },
+    }
+    (tmp_path / "vit").mkdir()
+    (tmp_path / "vit" / "config.json").write_text("{}")
+    (tmp_path / "llava").mkdir()  # a directory without config.json is not a model
+    (tmp_path / "unclip").mkdir()
+    (tmp_path / "unclip" / "model_index.json").write_text("{}")
+    found = preflight_problems(config, tmp_path)
+    assert found == [
+        ("case_studies.attribute.labeller.model: org/no-such-classifier is neither a directory "
+        "with config.json nor in the Hugging Face cache; download it "
+        "(`hf download org/no-such-classifier`) or fix the path"),
+        ("case_studies.adversarial.victim.model: llava is neither a directory with config.json "
+        "nor in the Hugging Face cache; download it (`hf download llava`) or fix the path"),
+        ("case_studies.text_to_image.references[0].image: sketch.jpg does not exist; fix the "
+        "path (or `paths:`)"),
+    ]
+    (tmp_path / "llava" / "config.json").write_text("{}")
+    (tmp_path / "sketch.jpg").write_bytes(b"jpg")
+    del config["case_studies"]["attribute"]
+    assert preflight_problems(config, tmp_path) == []
+
+
+def test_the_toy_case_studies_have_no_weights_to_check(tmp_path):
+    config = {"monosemanticity": {"image_embedder": {"kind": "toyworld_expert"}},
+              "case_studies": {"adversarial": {"victim": {"kind": "encoder"}},
+                               "text_to_image": {"references": [{"shape": "star"}]}}}
+    assert preflight_problems(config, tmp_path) == []

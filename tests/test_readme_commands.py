@@ -6,6 +6,7 @@ experiments on a machine without their data, stop with the plan-time list of wha
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
 import shutil
@@ -82,3 +83,18 @@ def test_readme_command_runs_as_written(command, tmp_path):
         assert re.search(r"^(datasets|encoders)\.\w+", process.stdout, re.MULTILINE), output
     else:
         assert process.returncode == 0, output
+
+
+def test_more_cores_than_the_machine_schedule_the_machines_cores(tmp_path):
+    """`--cores 8` on a smaller machine schedules the machine's CPUs, as `--cores <CPUs>` does
+    (a real run of one small job: the dry run prints no core count)."""
+    cpus = len(os.sched_getaffinity(0))
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    command = (f"snakemake --cores {cpus + 6} results/data/toyworld/pairs.parquet "
+               "--configfile config/smoke.yaml")
+    full = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+            *shlex.split(command)[1:]]
+    process = subprocess.run(full, cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+    assert process.returncode == 0, process.stdout[-3000:]
+    assert f"Provided cores: {cpus}\n" in process.stdout, process.stdout[-3000:]

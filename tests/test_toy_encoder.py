@@ -21,7 +21,7 @@ ARCHITECTURE = {"embed_dim": 16, "init_logit_scale": 100.0, "vision_layers": [1,
                 "text_width": 16, "text_heads": 2, "text_layers": 1}
 
 
-def _train(small_world, tmp_path, name, self_supervision=0.0):
+def _train(small_world, tmp_path, name, self_supervision=0.0, view_alignment=0.0):
     pairs, _ = small_world
     train = pairs[pairs["split"] == "train"]
     images = decode_to_array(list(train["image"]))
@@ -32,7 +32,8 @@ def _train(small_world, tmp_path, name, self_supervision=0.0):
     mean, std = pixel_statistics(images)
     history = train_toy_clip(model, tokenizer, images, captions,
                              TrainingConfig(epochs=1, batch_size=64, warmup_steps=1,
-                                            self_supervision=self_supervision, seed=7),
+                                            self_supervision=self_supervision,
+                                            view_alignment=view_alignment, seed=7),
                              mean, std)
     save_checkpoint(tmp_path / f"{name}.pt", name, model, config, tokenizer, mean, std)
     return model, history
@@ -53,6 +54,17 @@ def test_self_supervision_adds_a_within_modality_loss(small_world, tmp_path):
     _, history = _train(small_world, tmp_path, "declip", self_supervision=1.0)
     assert (history["self_loss"] > 0).all()
     assert np.allclose(history["loss"], history["clip_loss"] + history["self_loss"], rtol=1e-5)
+
+
+def test_view_alignment_adds_the_cross_modal_loss_of_the_views(small_world, tmp_path):
+    """loss = clip + self_supervision · self + view_alignment · view, the view term matching
+    each view to the other modality (DeCLIP's multi-view supervision)."""
+    _, history = _train(small_world, tmp_path, "mvs", self_supervision=1.0, view_alignment=0.5)
+    assert (history["view_loss"] > 0).all()
+    assert np.allclose(history["loss"], history["clip_loss"] + history["self_loss"]
+                       + 0.5 * history["view_loss"], rtol=1e-5)
+    _, plain = _train(small_world, tmp_path, "plain")
+    assert (plain["view_loss"] == 0).all() and (plain["self_loss"] == 0).all()
 
 
 def test_checkpoint_reloads_to_the_same_embeddings(small_world, tmp_path):

@@ -265,5 +265,6 @@ def test_the_variant_without_levers_turns_every_rate_off():
     block = config["datasets"]["toyworld"]
     assert not any(block["mention_rates"].values()) and not any(block["depiction_rates"].values())
     assert config["encoders"]["toydeclip"]["training"]["erase_fraction"] == 0.0
+    assert config["encoders"]["toydeclip"]["training"]["view_alignment"] == 0.0
     assert config["encoders"]["toydeclip"]["training"]["self_supervision"] == 1.0   # kept
     assert config["encoders"]["toyclip"]["architecture"]["text_width"] == 64

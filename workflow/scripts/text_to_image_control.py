@@ -30,6 +30,7 @@ from crossmodal.case_studies.text_to_image import (
 )
 from crossmodal.data.source import open_image
 from crossmodal.encoders import load_encoder
+from crossmodal.errors import CrossmodalError
 from crossmodal.extract import embed_texts
 from crossmodal.image_expert import accuracy, load_expert, predict
 from crossmodal.images import decode_to_array
@@ -72,7 +73,8 @@ def reference_of(embeddings, pairs, wanted: dict):
     for attribute, value in wanted.items():
         match &= rows[attribute].astype(str).to_numpy() == str(value)
     if not match.any():
-        raise ValueError(f"no test pair has {wanted}; choose other reference attributes")
+        raise CrossmodalError(f"no test pair has {wanted}; choose other reference attributes "
+                              "in case_studies.text_to_image.references")
     index = int(np.flatnonzero(match)[0])
     return test.image[index], rows.iloc[index]
 

@@ -10,6 +10,7 @@ from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.checkpoint import save_dictionary
 from crossmodal.dictionaries.settings import resolve_beta, training_pairs, training_settings
 from crossmodal.dictionaries.trainer import TrainingDiverged, train_dictionary
+from crossmodal.errors import CrossmodalError
 from crossmodal.store import read_embeddings, write_frame
 
 
@@ -52,7 +53,7 @@ def main(snakemake):
     except TrainingDiverged as error:
         model.load_state_dict(error.last_good_state)
         save_dictionary(checkpoints / "last_good.pt", model, spec, extra)
-        raise ValueError(f"{snakemake.output.model}: {error}; the last good weights are in "
+        raise CrossmodalError(f"{snakemake.output.model}: {error}; the last good weights are in "
                          f"{checkpoints / 'last_good.pt'}") from None
     print(stopping_summary(log, settings), file=runtime.log_stream())
     write_frame(log, snakemake.output.log_table, {"encoder": extra["encoder"],

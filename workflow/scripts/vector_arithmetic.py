@@ -6,6 +6,7 @@ import pandas as pd
 from crossmodal import runtime
 from crossmodal.data.source import image_columns, open_images
 from crossmodal.dictionaries.checkpoint import load_dictionary
+from crossmodal.errors import CrossmodalError
 from crossmodal.geometry.intervention import reconstructions
 from crossmodal.interventions.arithmetic import (
     QUERY_LABELS,
@@ -25,8 +26,8 @@ def rows_of(pair_ids, embeddings) -> np.ndarray:
     positions = index.get_indexer(pair_ids)
     if (positions < 0).any():
         missing = np.asarray(pair_ids)[positions < 0][:3]
-        raise ValueError(f"edit triplets name pairs without embeddings (first: {list(missing)}); "
-                         "re-run the extract rule on this dataset")
+        raise CrossmodalError(f"edit triplets name pairs without embeddings (first: "
+                              f"{list(missing)}); re-run the extract rule on this dataset")
     return embeddings.image[positions]
 
 

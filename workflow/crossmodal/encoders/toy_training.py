@@ -4,7 +4,10 @@ Objective: the symmetric InfoNCE of CLIP with a learned temperature, initialised
 (``init_logit_scale``) and clamped to ≤ ``max_logit_scale`` (open_clip uses 100). A high scale
 preserves the cone effect of random initialisation (Liang et al. 2022), which is what gives the
 toy encoder a real modality gap. With ``self_supervision > 0`` (the DeCLIP analogue) the loss adds
-``self_supervision · (ClipLoss(img, img′) + ClipLoss(txt, txt′)) / 2`` over augmented views.
+``self_supervision · (ClipLoss(img, img′) + ClipLoss(txt, txt′)) / 2`` over augmented views, and
+with ``view_alignment > 0`` DeCLIP's multi-view supervision,
+``view_alignment · (ClipLoss(img′, txt) + ClipLoss(img, txt′)) / 2``: the views are matched to
+the other modality too, so what the views keep stays aligned with the captions.
 
 The text tower learns at ``text_lr_scale`` · lr. At the full rate the word-level text tower,
 which sees every word directly, becomes invariant to whatever the image tower cannot read yet
@@ -44,6 +47,7 @@ class TrainingConfig:
     grad_clip: float = 1.0
     self_supervision: float = 0.0
     erase_fraction: float = 0.0
+    view_alignment: float = 0.0
     max_logit_scale: float = 100.0
     text_lr_scale: float = 1.0
     seed: int = 0
@@ -98,7 +102,8 @@ def train_toy_clip(
 ) -> pd.DataFrame:
     """Train ``model`` in place on ``images`` (uint8 ``(N, H, W, 3)``) and ``captions``.
 
-    Returns the per-step log: step, epoch, loss, clip_loss, self_loss, logit_scale, lr, seconds.
+    Returns the per-step log: step, epoch, loss, clip_loss, self_loss, view_loss, logit_scale,
+    lr, seconds.
     """
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -129,8 +134,8 @@ def train_toy_clip(
             text = tokens[index]
             out = model(pixels, text)
             clip_loss = loss_fn(out["image_features"], out["text_features"], out["logit_scale"])
-            self_loss = torch.zeros(())
-            if config.self_supervision > 0:
+            self_loss = view_loss = torch.zeros(())
+            if config.self_supervision > 0 or config.view_alignment > 0:
                 scale = out["logit_scale"]
                 view = image_view(pixels, generator, erase_fraction=config.erase_fraction)
                 image_pair = model.encode_image(view, normalize=True)
@@ -139,7 +144,12 @@ def train_toy_clip(
                     loss_fn(out["image_features"], image_pair, scale)
                     + loss_fn(out["text_features"], text_pair, scale)
                 ) / 2
-            loss = clip_loss + config.self_supervision * self_loss
+                view_loss = (
+                    loss_fn(image_pair, out["text_features"], scale)
+                    + loss_fn(out["image_features"], text_pair, scale)
+                ) / 2
+            loss = (clip_loss + config.self_supervision * self_loss
+                    + config.view_alignment * view_loss)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss at step {len(rows)}, epoch {epoch}")
             optimizer.zero_grad(set_to_none=True)
@@ -156,6 +166,7 @@ def train_toy_clip(
                     "loss": loss.item(),
                     "clip_loss": clip_loss.item(),
                     "self_loss": self_loss.item(),
+                    "view_loss": view_loss.item(),
                     "logit_scale": model.logit_scale.exp().item(),
                     "lr": scheduler.get_last_lr()[0],
                     "seconds": time.perf_counter() - start,
