@@ -143,6 +143,22 @@ def planned_jobs(output: str) -> list[dict]:
     return jobs
 
 
+def job_stats(output: str) -> dict[str, int]:
+    """The first "Job stats" table of a run: {rule: count}, without the total."""
+    lines = output.splitlines()
+    start = lines.index("Job stats:")
+    assert re.match(r"^job\s+count$", lines[start + 1]), lines[start + 1]
+    assert set(lines[start + 2]) <= {"-", " "}, lines[start + 2]
+    counts = {}
+    for line in lines[start + 3 :]:
+        rule, count = line.split()
+        if rule == "total":
+            assert int(count) == sum(counts.values())
+            return counts
+        counts[rule] = int(count)
+    raise AssertionError(f"no total line in the job stats:\n{output}")
+
+
 def job_key(job: dict) -> tuple:
     return job["rule"], tuple(sorted(job["wildcards"].items()))
 

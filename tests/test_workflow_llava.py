@@ -31,7 +31,15 @@ def test_llava_victim_fails_in_one_line_then_runs_table3(tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("tiny-llava") / "llava"
     workdir = fresh_workdir(tmp_path_factory, "llava-run", _llava_config(model_dir))
 
-    missing = snakemake(workdir, TABLE3)  # the weights are not written yet
+    # the weights are not written yet: the plan names them before any job runs ...
+    planned = snakemake(workdir, TABLE3)
+    assert planned.returncode != 0, describe(planned)
+    lines = [line for line in planned.stdout.splitlines()
+             if line.startswith("case_studies.adversarial.victim.model: ")]
+    assert len(lines) == 1 and str(model_dir) in lines[0], describe(planned)
+    assert not (workdir / "results").exists()
+    # ... and a run past the preflight fails in the job, in one line naming the directory
+    missing = snakemake(workdir, TABLE3, "--config", "preflight=false")
     assert missing.returncode != 0, describe(missing)
     errors = [line for line in missing.stdout.splitlines() if "crossmodal error" in line]
     assert errors and "LLaVA victim" in errors[0] and str(model_dir) in errors[0], describe(missing)
