@@ -1,7 +1,8 @@
 """Checks a real run can make before any job starts: that every dataset's files are where the
-config says, and every encoder's and every case study's weights (paper A's image embedder, the
-attribute labeller, the LLaVA victim, Stable unCLIP, its reference images) are on this machine. Run when the workflow is parsed,
-so ``snakemake -n`` reports them, one line each, instead of a job failing hours into a run.
+config says, and that every encoder's and every case study's weights (paper A's image embedder,
+the attribute labeller, the LLaVA victim, Stable unCLIP, its reference images) are on this
+machine. Run when the workflow is parsed, so ``snakemake -n`` reports them, one line each,
+instead of a job failing hours into a run.
 
 Nothing here reads images or builds a model: a data root is checked to exist, the first shard
 of every webdataset pattern to be a plain tar, an open_clip architecture and tag to be known and
@@ -76,9 +77,11 @@ HUB_MODELS = (
 
 
 def _block(config: Mapping, path: tuple[str, ...]) -> Mapping:
+    """The config block at ``path``; {} where any level is missing or not a mapping."""
     for key in path:
-        config = config.get(key) or {} if isinstance(config, Mapping) else {}
-    return config if isinstance(config, Mapping) else {}
+        value = config.get(key)
+        config = value if isinstance(value, Mapping) else {}
+    return config
 
 
 def hub_model_present(model: str, marker: str, base: Path) -> bool:
@@ -87,14 +90,9 @@ def hub_model_present(model: str, marker: str, base: Path) -> bool:
     directory = base / Path(model).expanduser()
     if directory.is_dir():
         return (directory / marker).is_file()
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError
+    from crossmodal.encoders.transformers_backend import in_hub_cache
 
-    try:
-        found = try_to_load_from_cache(model, marker)
-    except HFValidationError:  # neither a directory nor a valid hub name
-        return False
-    return isinstance(found, str) and Path(found).is_file()
+    return in_hub_cache(model, marker)
 
 
 def case_study_problems(config: Mapping, base: Path) -> Iterator[str]:

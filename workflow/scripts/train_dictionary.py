@@ -53,8 +53,8 @@ def main(snakemake):
     except TrainingDiverged as error:
         model.load_state_dict(error.last_good_state)
         save_dictionary(checkpoints / "last_good.pt", model, spec, extra)
-        raise CrossmodalError(f"{snakemake.output.model}: {error}; the last good weights are in "
-                         f"{checkpoints / 'last_good.pt'}") from None
+        raise CrossmodalError(f"{snakemake.output.model}: {error}; the last good weights are "
+                              f"in {checkpoints / 'last_good.pt'}") from None
     print(stopping_summary(log, settings), file=runtime.log_stream())
     write_frame(log, snakemake.output.log_table, {"encoder": extra["encoder"],
                                                   "method": extra["method"]})

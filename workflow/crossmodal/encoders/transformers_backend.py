@@ -80,17 +80,25 @@ def _local_source(model: str, cache_dir: str | None) -> str:
     return model
 
 
+def in_hub_cache(model: str, filename: str, cache_dir: str | None = None) -> bool:
+    """Whether the hub cache holds ``filename`` of the hub name ``model`` (False for a name the
+    hub would reject). Reads the cache only; never the network."""
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        found = try_to_load_from_cache(model, filename, cache_dir=_hub_cache(cache_dir))
+    except HFValidationError:
+        return False
+    return isinstance(found, str) and os.path.isfile(found)
+
+
 def check_offline(model: str, cache_dir: str | None = None) -> None:
     """MissingWeightsError (one line) when ``model`` — a local directory or a hub name — is not
     on this machine: the directory lacks config.json, or the hub cache has no config.json for
     the name. Builds nothing: the check a plan can run before any job."""
     source = _local_source(model, cache_dir)
-    if os.path.isdir(source):
-        return
-    from huggingface_hub import try_to_load_from_cache
-
-    found = try_to_load_from_cache(model, "config.json", cache_dir=_hub_cache(cache_dir))
-    if not (isinstance(found, str) and os.path.isfile(found)):
+    if not os.path.isdir(source) and not in_hub_cache(model, "config.json", cache_dir):
         raise MissingWeightsError(missing_weights_message(model, cache_dir,
                                                           "no config.json in the cache"))
 
