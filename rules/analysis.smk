@@ -195,10 +195,11 @@ rule paper_b_table5:
 
 rule groundtruth_recovery:
     """Toyworld ground truth: per concept its best latent and group on each modality that shows
-    it; per dictionary and concept modality the mean AUCs and the share of best latents in the
-    right group."""
+    it, beside the linear-detector AUC of the encoder; per dictionary and concept modality the
+    mean AUCs and the share of best latents in the right group."""
     input:
         concepts=feature_files("_concepts"),
+        probes=concept_probe_files,
     output:
         csv=report("results/tables/groundtruth_recovery.csv",
                    caption="../report/groundtruth.rst", category="Modality"),

@@ -1,12 +1,14 @@
 rule encoder_quality:
     """Zero-shot accuracy per bimodal family, recall@k, modality gap and paper B figure 11;
-    on toyworld, a linear probe of every concept family from each modality and the gates."""
+    on toyworld, a linear probe of every concept family from each modality, the gates and each
+    concept's linear-detector AUC."""
     input:
         unpack(encoder_inputs),
         embeddings=f"results/embeddings/{{encoder}}/{config['evaluation']['dataset']}.parquet",
     output:
         table="results/tables/encoders/{encoder}.csv",
         probes="results/tables/encoder_probes/{encoder}.csv",
+        concept_probes="results/tables/encoder_concept_probes/{encoder}.csv",
         figure=report(
             "results/figures/similarity_{encoder}.png",
             caption="../report/similarity.rst",

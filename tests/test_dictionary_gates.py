@@ -102,3 +102,23 @@ def test_unimodal_gates_take_the_worst_auc_and_the_right_group_share():
                               {"min_unimodal_auc": 0.9, "min_right_group": 0.9})
     assert _gate(strict, "sae", "unimodal_concept_auc")["passed"] == "FAIL"
     assert _gate(strict, "sae", "unimodal_right_group")["passed"] == "FAIL"
+
+
+def test_the_recovered_share_needs_both_the_auc_and_the_right_group():
+    # c passes both, d has the AUC in the wrong group, e is in the right group below 0.8:
+    # 1 of 3 recovered; the linear detector's worst is d's 0.88 (the bimodal 0.60 is not counted)
+    rows = [("c", "image", 0.90, 1.0, 0.99), ("d", "image", 0.85, 0.0, 0.88),
+            ("e", "text", 0.70, 1.0, 0.97), ("a", "bimodal", 0.40, 0.0, 0.60)]
+    concepts = pd.DataFrame([{"encoder": "toyclip", "method": "sae", "concept": c,
+                              "modality": mod, "auc": auc, "right_group": right,
+                              "linear_auc": linear}
+                             for c, mod, auc, right, linear in rows])
+    gates = dictionary_gates(METRICS.iloc[:1], SUMMARY, concepts, {})
+    share = _gate(gates, "sae", "unimodal_recovered_share")
+    assert math.isclose(share["value"], 1 / 3) and share["passed"] == "n/a"
+    assert _gate(gates, "sae", "unimodal_linear_auc")["value"] == 0.88
+    looser = dictionary_gates(METRICS.iloc[:1], SUMMARY, concepts, {"min_unimodal_auc": 0.7})
+    assert math.isclose(_gate(looser, "sae", "unimodal_recovered_share")["value"], 2 / 3)
+    without_probes = dictionary_gates(METRICS.iloc[:1], SUMMARY,
+                                      concepts.drop(columns="linear_auc"), {})
+    assert np.isnan(_gate(without_probes, "sae", "unimodal_linear_auc")["value"])

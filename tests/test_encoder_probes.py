@@ -7,16 +7,21 @@ from sklearn.metrics import balanced_accuracy_score
 
 from crossmodal.config import encoder_gate_errors
 from crossmodal.encoder_probes import (
+    CONCEPT_PROBE_COLUMNS,
     FAIL,
     NOT_GATED,
     PASS,
     PROBE_COLUMNS,
     chance_level,
+    detector_auc,
     encoder_probe_table,
+    encoder_probe_tables,
     expected_level,
     family_probes,
     gate_probes,
     gates_passed,
+    linear_detector_auc,
+    probe_tables,
     scalar_gates,
     shown_ceiling,
     unimodal_threshold,
@@ -154,9 +159,9 @@ def test_probe_table_fits_on_probe_pairs_and_gates_every_row(monkeypatch):
 
     def spy(train, test, seed, max_iter, families):
         fitted_on.append(len(train.pairs))
-        return family_probes(train, test, seed, max_iter, families)
+        return probe_tables(train, test, seed, max_iter, families)
 
-    monkeypatch.setattr("crossmodal.encoder_probes.family_probes", spy)
+    monkeypatch.setattr("crossmodal.encoder_probes.probe_tables", spy)
     table = encoder_probe_table("toyclip", embeddings.split("train"), embeddings.split("test"),
                                 {**SETTINGS, "probe_pairs": 300}, seed=0, families=FAMILIES)
     assert fitted_on == [300]
@@ -171,3 +176,46 @@ def test_config_check_names_encoders_without_a_unimodal_threshold():
     assert "['clip']" in encoder_gate_errors(config)[0]
     config["encoder_gates"]["min_unimodal"] = 0.6
     assert encoder_gate_errors(config) == []
+
+
+def test_each_concept_is_detected_where_its_family_is_planted():
+    embeddings = _planted_embeddings(n=2000, dim=24, seed=0)
+    _, concepts = probe_tables(embeddings.split("train"), embeddings.split("test"), seed=0,
+                               max_iter=300, families=FAMILIES)
+    auc = concepts.set_index(["concept", "embedding"])["auc"]
+    # one row per value other than none, per embedding; none is a class, not a concept
+    expected = {f"gt_{f.name}_{v}" for f in FAMILIES for v in f.concepts}
+    assert set(concepts["concept"]) == expected
+    assert len(concepts) == 2 * len(expected)
+    for texture in FAMILY_BY_NAME["texture"].concepts:
+        assert auc[(f"gt_texture_{texture}", "image")] > 0.99
+        assert abs(auc[(f"gt_texture_{texture}", "text")] - 0.5) < 0.08
+    assert auc[("gt_register_shout", "text")] > 0.99
+    assert abs(auc[("gt_register_shout", "image")] - 0.5) < 0.08
+    shares = concepts[concepts["embedding"] == "image"].groupby("family")["share"].sum()
+    assert shares["register"] == pytest.approx(1.0)        # every caption has a register
+    assert 0.0 < shares["texture"] < 1.0                   # some backgrounds are plain (none)
+
+
+def test_a_linear_detector_ranks_its_value_above_the_others_by_hand():
+    # value "b" sits at x = 1, the others at x = -1 and x = 3: no single direction puts b on
+    # top of both, a multinomial probe's column would; the one-vs-rest score is monotone in x,
+    # so the test AUC is that of x or −x: b ranks above a (−1) but below c (3) → 0.5
+    x = np.array([[-1.0], [-1.1], [1.0], [1.1], [3.0], [3.1]])
+    y = np.array(["a", "a", "b", "b", "c", "c"])
+    auc = linear_detector_auc(x, y, x, y, "b", seed=0, max_iter=100)
+    assert auc == pytest.approx(0.5)
+    assert linear_detector_auc(x, y, x, y, "c", seed=0, max_iter=100) == 1.0
+    assert np.isnan(linear_detector_auc(x, y, x, y, "d", seed=0, max_iter=100))
+    assert detector_auc(np.array([0.1, 0.9, 0.5]), np.array([False, True, False])) == 1.0
+    assert np.isnan(detector_auc(np.array([0.1, 0.9]), np.array([True, True])))
+
+
+def test_the_concept_table_carries_the_encoder_and_its_columns():
+    embeddings = _planted_embeddings(n=800, dim=24, seed=1)
+    _, concepts = encoder_probe_tables("toyclip", embeddings.split("train"),
+                                       embeddings.split("test"),
+                                       {**SETTINGS, "probe_pairs": 300}, seed=0,
+                                       families=FAMILIES)
+    assert list(concepts.columns) == list(CONCEPT_PROBE_COLUMNS)
+    assert (concepts["encoder"] == "toyclip").all()

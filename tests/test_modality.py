@@ -17,6 +17,7 @@ from crossmodal.modality.groundtruth import (
     modality_auc_summary,
     modality_aucs,
     recovery_summary,
+    with_linear_detector,
 )
 from crossmodal.modality.mds import (
     MDSGroupingWarning,
@@ -250,6 +251,29 @@ def test_right_group_shares_by_hand():
     row = recovery_summary(two).iloc[0]
     assert (row["concepts"], row["mean_auc"], row["right_group"], row["right_mds_group"]) == (
         2, pytest.approx(0.725), 0.75, 0.5)
+
+
+def test_the_linear_detector_is_averaged_over_the_modalities_that_show_the_concept():
+    _, _, _, table = _recovery_case()
+    probes = pd.DataFrame(
+        [("toyclip", concept, embedding, auc)
+         for concept, image_auc, text_auc in (("gt_texture_dots", 0.96, 0.52),
+                                              ("gt_emotion_happy", 0.49, 0.90),
+                                              ("gt_shape_circle", 1.0, 0.8))
+         for embedding, auc in (("image", image_auc), ("text", text_auc))],
+        columns=["encoder", "concept", "embedding", "auc"])
+    joined = with_linear_detector(table.reset_index().assign(encoder="toyclip"), probes)
+    joined = joined.set_index("concept")
+    # image-only dots: its image AUC only (captions do not show it); happy: its caption AUC;
+    # bimodal circle: (1.0 + 0.8) / 2; the attribute has no probe row: NaN
+    assert joined.loc["gt_texture_dots", "linear_auc"] == 0.96
+    assert math.isnan(joined.loc["gt_texture_dots", "linear_auc_text"])
+    assert joined.loc["gt_emotion_happy", "linear_auc"] == 0.90
+    assert joined.loc["gt_shape_circle", "linear_auc"] == pytest.approx(0.9)
+    assert math.isnan(joined.loc["gt_attribute_day", "linear_auc"])
+    summary = recovery_summary(joined.reset_index()).set_index("modality")
+    assert summary.loc["bimodal", "linear_auc"] == pytest.approx(0.9)
+    assert recovery_summary(table.reset_index())["linear_auc"].isna().all()
 
 
 def test_mds_figure_draws_plain_and_flagged_panels(tmp_path):

@@ -99,3 +99,16 @@ def feature_files(suffix=""):
         return []
     dataset = config["analysis"]["dataset"]
     return [f"results/features/{e}/{m}/{dataset}{suffix}.parquet" for e, m in DICTIONARY_TARGETS]
+
+
+def concept_probe_files(wildcards):
+    """Each dictionary target encoder's per-concept linear-detector AUCs, the recovery table's
+    reference, where the encoder table probes the analysis dataset's split (else none)."""
+    evaluation = config.get("evaluation", {})
+    same_rows = (evaluation.get("dataset") == ANALYSIS_DATASET
+                 and evaluation.get("split") == config["analysis"].get("split"))
+    if not (same_rows and config.get("encoder_gates")):
+        return []
+    encoders = sorted({encoder for encoder, _ in DICTIONARY_TARGETS})
+    return [f"results/tables/encoder_concept_probes/{e}.csv" for e in encoders]
+

@@ -11,6 +11,13 @@ split by balanced accuracy
 over the C classes of the test labels. A probe that ignores its input (constant or random
 prediction) has BA = 1 / C whatever the class frequencies: that is the chance level.
 
+Every concept (a family value other than ``none``, the ``gt_<family>_<value>`` indicator) also
+gets a one-vs-rest probe on the same standardised embeddings and pairs: a binary logistic
+regression for value vs. every other value, whose linear score w · x + b ranked against the
+indicator on the evaluation split gives the concept's **linear-detector AUC**. A single direction
+of the embedding reaches it, so it is the level a dictionary latent that detects the concept can
+be compared with (``groundtruth.with_linear_detector``).
+
 What each family's ground-truth modality says a probe should reach (``expected``):
 
 * bimodal — high from both modalities, gate BA ≥ ``min_bimodal``;
@@ -42,7 +49,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -53,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 MODALITIES = ("image", "text")
 PASS, FAIL, NOT_GATED = "pass", "fail", "not gated"
+CONCEPT_PROBE_COLUMNS = ("encoder", "concept", "family", "family_modality", "embedding", "auc",
+                         "share")
 PROBE_COLUMNS = ("encoder", "family", "family_modality", "embedding", "classes", "accuracy",
                  "chance", "ceiling", "expected", "gate", "threshold", "passed")
 # encoder table column → (gate setting, encoder-table column of the gate's verdict)
@@ -84,40 +93,90 @@ def standardise(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.nda
     return scaler.transform(train), scaler.transform(test)
 
 
-def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
-                   test_y: np.ndarray, seed: int, max_iter: int) -> float:
-    """Balanced accuracy on (test_x (m, d), test_y (m,)) of an lbfgs logistic regression fitted
-    on (train_x (n, d), train_y (n,)); single-threaded BLAS (reproducible, no oversubscription).
-    A fit capped at ``max_iter`` is the procedure: the convergence warning is logged."""
+def fit_probe(train_x: np.ndarray, train_y: np.ndarray, seed: int, max_iter: int
+              ) -> LogisticRegression:
+    """An lbfgs logistic regression fitted on (train_x (n, d), train_y (n,)) with single-threaded
+    BLAS (reproducible, no oversubscription). A fit capped at ``max_iter`` is the procedure: the
+    convergence warning is logged."""
     model = LogisticRegression(solver="lbfgs", max_iter=max_iter, random_state=seed)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(train_x, train_y)
-        predicted = model.predict(test_x)
     if np.max(model.n_iter_) >= max_iter:
         logger.info("probe stopped at max_iter=%d before converging", max_iter)
+    return model
+
+
+def balanced_accuracy(model: LogisticRegression, test_x: np.ndarray, test_y: np.ndarray
+                      ) -> float:
+    """Balanced accuracy of the fitted probe's predictions on (test_x (m, d), test_y (m,))."""
+    with threadpool_limits(limits=1):
+        predicted = model.predict(test_x)
     with warnings.catch_warnings():  # a predicted class absent from test_y scores nothing
         warnings.simplefilter("ignore", UserWarning)
         return float(balanced_accuracy_score(test_y, predicted))
+
+
+def probe_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
+                   test_y: np.ndarray, seed: int, max_iter: int) -> float:
+    """Balanced accuracy on (test_x (m, d), test_y (m,)) of a probe fitted on (train_x (n, d),
+    train_y (n,)) (``fit_probe``)."""
+    return balanced_accuracy(fit_probe(train_x, train_y, seed, max_iter), test_x, test_y)
+
+
+def linear_detector_auc(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray,
+                        test_y: np.ndarray, value: str, seed: int, max_iter: int) -> float:
+    """AUC on the test rows (test_x (m, d)) of a one-vs-rest probe for ``value`` fitted on
+    (train_x (n, d), train_y == value); NaN when either split holds only positives or only
+    negatives (``detector_auc``)."""
+    present = train_y == value
+    if present.all() or not present.any():
+        return float("nan")
+    model = fit_probe(train_x, present, seed, max_iter)
+    with threadpool_limits(limits=1):
+        scores = model.decision_function(test_x)
+    return detector_auc(scores, test_y == value)
+
+
+def detector_auc(scores: np.ndarray, present: np.ndarray) -> float:
+    """AUC of ``scores`` (m,) as a detector of ``present`` (m,) bool; NaN when the rows hold
+    only positives or only negatives."""
+    if present.all() or not present.any():
+        return float("nan")
+    return float(roc_auc_score(present, scores))
 
 
 def family_probes(train: Embeddings, test: Embeddings, seed: int, max_iter: int,
                   families: Sequence[Family] = FAMILIES) -> pd.DataFrame:
     """One row per family × embedding modality: family, family_modality, embedding, classes
     (C of the test labels), accuracy (balanced, test split) and chance (1 / C)."""
-    rows = []
+    return probe_tables(train, test, seed, max_iter, families)[0]
+
+
+def probe_tables(train: Embeddings, test: Embeddings, seed: int, max_iter: int,
+                 families: Sequence[Family] = FAMILIES) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(family rows as in :func:`family_probes`, concept rows), both from each embedding
+    modality. Concept rows: concept (``gt_<family>_<value>``), family, family_modality,
+    embedding, auc (``linear_detector_auc`` on the test split) and share (the value's test
+    frequency)."""
+    family_rows, concept_rows = [], []
     for embedding in MODALITIES:
         train_x, test_x = standardise(getattr(train, embedding), getattr(test, embedding))
         for family in families:
             train_y = train.pairs[family.name].astype(str).to_numpy()
             test_y = test.pairs[family.name].astype(str).to_numpy()
-            rows.append({
-                "family": family.name, "family_modality": family.modality,
-                "embedding": embedding, "classes": len(np.unique(test_y)),
-                "accuracy": probe_accuracy(train_x, train_y, test_x, test_y, seed, max_iter),
-                "chance": chance_level(test_y),
-            })
-    return pd.DataFrame(rows)
+            model = fit_probe(train_x, train_y, seed, max_iter)
+            where = {"family": family.name, "family_modality": family.modality,
+                     "embedding": embedding}
+            family_rows.append({**where, "classes": len(np.unique(test_y)),
+                                "accuracy": balanced_accuracy(model, test_x, test_y),
+                                "chance": chance_level(test_y)})
+            concept_rows += [{"concept": f"gt_{family.name}_{value}", **where,
+                              "auc": linear_detector_auc(train_x, train_y, test_x, test_y, value,
+                                                         seed, max_iter),
+                              "share": float(np.mean(test_y == value))}
+                             for value in family.concepts]
+    return pd.DataFrame(family_rows), pd.DataFrame(concept_rows)
 
 
 def expected_level(family_modality: str, embedding: str) -> str:
@@ -193,17 +252,32 @@ def scalar_gates(row: Mapping, settings: Mapping) -> dict[str, str]:
     return out
 
 
+def encoder_probe_tables(name: str, train: Embeddings, test: Embeddings, settings: Mapping,
+                         seed: int, families: Sequence[Family] = FAMILIES,
+                         shown_rates: Mapping[str, float] | None = None
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(gated probe table, concept table) of encoder ``name``: probes fitted on
+    ``settings["probe_pairs"]`` pairs of ``train`` (seeded subsample), scored on ``test``;
+    ``shown_rates`` as in :func:`probe_gate`. Concept table columns:
+    :data:`CONCEPT_PROBE_COLUMNS`."""
+    sample = train.subsample(settings["probe_pairs"], seed)
+    probes, concepts = probe_tables(sample, test, seed, settings["max_iter"], families)
+    concepts = concepts.assign(encoder=name).reindex(columns=list(CONCEPT_PROBE_COLUMNS))
+    return gate_probes(probes, settings, name, shown_rates), concepts
+
+
 def encoder_probe_table(name: str, train: Embeddings, test: Embeddings, settings: Mapping,
                         seed: int, families: Sequence[Family] = FAMILIES,
                         shown_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """The gated probe table of encoder ``name``: probes fitted on ``settings["probe_pairs"]``
-    pairs of ``train`` (seeded subsample), scored on ``test``; ``shown_rates`` as in
-    :func:`probe_gate`."""
-    sample = train.subsample(settings["probe_pairs"], seed)
-    probes = family_probes(sample, test, seed, settings["max_iter"], families)
-    return gate_probes(probes, settings, name, shown_rates)
+    """The gated probe table of :func:`encoder_probe_tables`."""
+    return encoder_probe_tables(name, train, test, settings, seed, families, shown_rates)[0]
 
 
 def empty_probe_table() -> pd.DataFrame:
     """The probe table's header with no rows (datasets without toyworld's families)."""
     return pd.DataFrame(columns=list(PROBE_COLUMNS))
+
+
+def empty_concept_probe_table() -> pd.DataFrame:
+    """The concept table's header with no rows."""
+    return pd.DataFrame(columns=list(CONCEPT_PROBE_COLUMNS))

@@ -1,13 +1,14 @@
 """Rule encoder_quality: one encoder's row of the encoder table, its per-family linear probes with
-their gates (toyworld) and its similarity histograms."""
+their gates and per-concept linear-detector AUCs (toyworld) and its similarity histograms."""
 
 import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.atomic import atomic_path
 from crossmodal.encoder_probes import (
+    empty_concept_probe_table,
     empty_probe_table,
-    encoder_probe_table,
+    encoder_probe_tables,
     gates_passed,
     scalar_gates,
 )
@@ -18,15 +19,15 @@ from crossmodal.store import read_embeddings
 
 
 def probes_and_gates(name, everything, evaluation, settings, dataset, seed):
-    """(probe table, encoder-table gate columns) of encoder ``name``; probes need toyworld's
-    family labels and an ``encoder_gates`` config block."""
+    """(probe table, concept table, encoder-table gate columns) of encoder ``name``; probes need
+    toyworld's family labels and an ``encoder_gates`` config block."""
     if not (dataset["kind"] == "toyworld" and settings):
-        return empty_probe_table(), {}
+        return empty_probe_table(), empty_concept_probe_table(), {}
     shown_rates = {**dataset.get("mention_rates", {}), **dataset.get("depiction_rates", {})}
-    probes = encoder_probe_table(name, everything.split("train"),
-                                 everything.split(evaluation["split"]), settings, seed,
-                                 shown_rates=shown_rates)
-    return probes, {"probe_gates_passed": gates_passed(probes["passed"])}
+    probes, concepts = encoder_probe_tables(name, everything.split("train"),
+                                            everything.split(evaluation["split"]), settings,
+                                            seed, shown_rates=shown_rates)
+    return probes, concepts, {"probe_gates_passed": gates_passed(probes["passed"])}
 
 
 def main(snakemake):
@@ -43,12 +44,14 @@ def main(snakemake):
     uncertainty = snakemake.params.uncertainty
     row = encoder_row(name, encoder, embeddings, toyworld, evaluation["recall_batch_size"], seed,
                       uncertainty["resamples"], uncertainty["level"])
-    probes, gates = probes_and_gates(name, everything, evaluation, settings, dataset, seed)
+    probes, concepts, gates = probes_and_gates(name, everything, evaluation, settings, dataset, seed)
     row.update({**gates, **scalar_gates(row, settings)})
     with atomic_path(snakemake.output.table) as tmp:
         pd.DataFrame([row]).to_csv(tmp, index=False)
     with atomic_path(snakemake.output.probes) as tmp:
         probes.to_csv(tmp, index=False)
+    with atomic_path(snakemake.output.concept_probes) as tmp:
+        concepts.to_csv(tmp, index=False)
     samples = cosine_similarity_samples(embeddings.image, embeddings.text,
                                         evaluation["histogram_pairs"], seed)
     plot_similarity_histograms(samples, snakemake.output.figure,

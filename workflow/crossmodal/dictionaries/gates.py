@@ -19,7 +19,13 @@ embeddings themselves and latents that detect no concept. Each MP dictionary is 
   sits in the μ-group of their modality (image-only concept → image group, text-only → text);
 
 and reported, ungated: ``atom_cosine_to_init`` (mean_k cos(D_k, D₀_k) at the end of training),
-``delta_r1`` and ``recall1_bimodal`` (recall@1 of the bimodal-only reconstructions).
+``delta_r1`` and ``recall1_bimodal`` (recall@1 of the bimodal-only reconstructions); on toyworld
+also ``unimodal_recovered_share``, the share of the unimodal concepts whose best latent reaches
+``min_unimodal_auc`` *and* sits in its modality's μ-group (the looser reading of the unimodal
+gates, over concepts rather than for each), and ``unimodal_linear_auc``, the worst unimodal
+concept's linear-detector AUC on the encoder's embedding (``groundtruth.with_linear_detector``):
+where that is high and ``unimodal_concept_auc`` low, the embedding carries the concept and the
+dictionary has no latent for it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ DEFAULTS = {"architectures": ["mp"], "min_stable_rank": 10.0, "min_r2": 0.9,
             "min_right_group": 0.8}
 UNIMODAL = ("image", "text")
 REPORTED = ("atom_cosine_to_init", "delta_r1", "recall1_bimodal")
+REPORTED_UNIMODAL = {"unimodal_recovered_share": "recovered",
+                     "unimodal_linear_auc": "worst_linear_auc"}
 
 
 def bimodal_concept_auc(concepts: pd.DataFrame) -> pd.Series:
@@ -44,13 +52,20 @@ def bimodal_concept_auc(concepts: pd.DataFrame) -> pd.Series:
     return bimodal.groupby(["encoder", "method"])["auc"].mean()
 
 
-def unimodal_recovery(concepts: pd.DataFrame) -> pd.DataFrame:
-    """Per (encoder, method): ``worst_auc``, the smallest recovery ``auc`` over the image-only
-    and text-only concepts, and ``right_group``, the mean of their ``right_group`` (the share
-    whose best latent is in their modality's μ-group), from the per-concept table."""
+def unimodal_recovery(concepts: pd.DataFrame, min_auc: float = DEFAULTS["min_unimodal_auc"]
+                      ) -> pd.DataFrame:
+    """Per (encoder, method), over the image-only and text-only concepts of the per-concept
+    table: ``worst_auc``, the smallest recovery ``auc``; ``right_group``, the mean of their
+    ``right_group`` (the share whose best latent is in their modality's μ-group);
+    ``recovered``, the share with auc ≥ ``min_auc`` and right_group = 1; ``worst_linear_auc``,
+    the smallest ``linear_auc`` (NaN without that column)."""
     unimodal = concepts[concepts["modality"].isin(UNIMODAL)]
-    return unimodal.groupby(["encoder", "method"]).agg(worst_auc=("auc", "min"),
-                                                        right_group=("right_group", "mean"))
+    unimodal = unimodal.assign(
+        recovered=(unimodal["auc"] >= min_auc) & (unimodal["right_group"] == 1),
+        linear_auc=unimodal.get("linear_auc", np.nan))
+    return unimodal.groupby(["encoder", "method"]).agg(
+        worst_auc=("auc", "min"), right_group=("right_group", "mean"),
+        recovered=("recovered", "mean"), worst_linear_auc=("linear_auc", "min"))
 
 
 def _gate(name: str, value: float, threshold: float, passed: bool | None) -> dict:
@@ -73,16 +88,21 @@ def gates_of(encoder: str, method: str, metrics: Mapping, summary: Mapping,
         threshold = reference - settings["auc_margin"]
         rows.append(_gate("bimodal_concept_auc", own, threshold,
                           None if np.isnan(threshold) else bool(own >= threshold)))
+    reported_unimodal = []
     if unimodal is not None and (encoder, method) in unimodal.index:
-        worst, right = unimodal.loc[(encoder, method), ["worst_auc", "right_group"]]
+        recovery = unimodal.loc[(encoder, method)]
+        worst, right = recovery["worst_auc"], recovery["right_group"]
         rows += [_gate("unimodal_concept_auc", worst, settings["min_unimodal_auc"],
                        bool(worst >= settings["min_unimodal_auc"])),
                  _gate("unimodal_right_group", right, settings["min_right_group"],
                        bool(right >= settings["min_right_group"]))]
+        reported_unimodal = [_gate(name, recovery[column], np.nan, None)
+                             for name, column in REPORTED_UNIMODAL.items()]
     reported = {"atom_cosine_to_init": summary.get("final_atom_cosine_to_init", np.nan),
                 "delta_r1": metrics.get("delta_r1", np.nan),
                 "recall1_bimodal": metrics.get("recall1_bimodal", np.nan)}
     rows += [_gate(name, reported[name], np.nan, None) for name in REPORTED]
+    rows += reported_unimodal
     return [{"encoder": encoder, "dictionary": method, **row} for row in rows]
 
 
@@ -95,7 +115,8 @@ def dictionary_gates(metrics: pd.DataFrame, summary: pd.DataFrame,
     (pass / FAIL / n/a)."""
     settings = {**DEFAULTS, **settings}
     concept_auc = None if concepts is None else bimodal_concept_auc(concepts)
-    unimodal = None if concepts is None else unimodal_recovery(concepts)
+    unimodal = (None if concepts is None
+                else unimodal_recovery(concepts, settings["min_unimodal_auc"]))
     by_dictionary = summary.set_index(["encoder", "dictionary"])
     rows = []
     for _, row in metrics.iterrows():

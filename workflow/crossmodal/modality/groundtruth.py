@@ -23,6 +23,12 @@ Two views of the same matrices:
   of an image-only concept, the caption AUC of a text-only one, (image + caption) / 2 of a
   bimodal concept or the attribute. A best latent lands in the right group when it is in the μ /
   MDS group its concept's modality predicts (``EXPECTED_GROUPS``).
+
+Beside each concept's recovery AUC stands the level one direction of the encoder's own embedding
+reaches (``with_linear_detector``): the AUC of a supervised linear probe's score for the concept
+on the same modalities, averaged the same way. A latent far below it has not singled out content
+that the embedding does carry; a concept whose linear-detector AUC is itself low is barely in the
+embedding, and no dictionary latent can be expected to find it.
 """
 
 from __future__ import annotations
@@ -167,13 +173,36 @@ def concept_recovery(aucs: Mapping[str, np.ndarray], concepts: Sequence[str],
     return table
 
 
+def with_linear_detector(per_concept: pd.DataFrame, probes: pd.DataFrame) -> pd.DataFrame:
+    """``per_concept`` (rows of ``concept_recovery`` with an ``encoder`` column) with
+    ``linear_auc_image`` / ``linear_auc_text``, the AUC of the encoder's linear probe score for
+    the concept on each modality that shows it (``probes``: encoder, concept, embedding, auc,
+    from ``encoder_probes.probe_tables``), and ``linear_auc``, their mean over those modalities
+    (the same average as ``auc``); NaN where no probe row exists."""
+    columns = [f"linear_auc_{m}" for m in MODALITIES]
+    table = per_concept.drop(columns=[*columns, "linear_auc"], errors="ignore")
+    for m, column in zip(MODALITIES, columns):
+        on_m = probes[probes["embedding"] == m].set_index(["encoder", "concept"])["auc"]
+        keys = pd.MultiIndex.from_frame(table[["encoder", "concept"]])
+        table[column] = on_m.reindex(keys).to_numpy(dtype=np.float64)
+    shown = np.stack([table["modality"].isin(VISIBLE_FAMILIES[m]).to_numpy()
+                      for m in MODALITIES], axis=1)                     # (C, 2)
+    values = np.where(shown, table[columns].to_numpy(dtype=np.float64), np.nan)
+    table[columns] = values
+    table["linear_auc"] = np.where(shown, values, 0.0).sum(1) / shown.sum(1)  # NaN stays NaN
+    return table
+
+
 def recovery_summary(per_concept: pd.DataFrame) -> pd.DataFrame:
     """Per concept modality: concepts, mean ``auc_image`` / ``auc_text`` over them (NaN for a
-    modality that does not show them), ``mean_auc`` (mean recovery AUC) and the right-group
-    shares (means of ``right_group`` / ``right_mds_group``)."""
+    modality that does not show them), ``mean_auc`` (mean recovery AUC), ``linear_auc`` (mean
+    linear-detector AUC, NaN without it) and the right-group shares (means of ``right_group`` /
+    ``right_mds_group``)."""
+    if "linear_auc" not in per_concept:
+        per_concept = per_concept.assign(linear_auc=np.nan)
     return (per_concept.groupby("modality", sort=False)
             .agg(concepts=("concept", "size"), auc_image=("auc_image", "mean"),
                  auc_text=("auc_text", "mean"), mean_auc=("auc", "mean"),
-                 right_group=("right_group", "mean"),
+                 linear_auc=("linear_auc", "mean"), right_group=("right_group", "mean"),
                  right_mds_group=("right_mds_group", "mean"))
             .reset_index())
