@@ -60,6 +60,7 @@ rule attribute_labels:
         labels="results/data/{dataset}/attribute_labels.parquet",
     params:
         labeller=lambda w: without(CASE_STUDIES["attribute"]["labeller"], "batch_size"),
+        classes=lambda w: CASE_STUDIES["attribute"]["classes"],
     log:
         "results/logs/data/{dataset}_attribute_labels.log",
     benchmark:

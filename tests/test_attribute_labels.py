@@ -7,10 +7,12 @@ from PIL import Image
 
 from crossmodal.case_studies.attribute_labels import (
     attribute_labels,
+    check_label_map,
     load_image_classifier,
     top_predictions,
 )
 from crossmodal.encoders.base import MissingWeightsError
+from crossmodal.errors import CrossmodalError
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +63,15 @@ def test_a_missing_classifier_is_one_line(tmp_path, monkeypatch):
         load_image_classifier("nobody/no-such-gender-classifier")
     message = str(error.value)
     assert "\n" not in message and "nobody/no-such-gender-classifier" in message
+
+
+def test_the_classifier_labels_must_reach_every_study_class(tiny_classifier):
+    _, model = tiny_classifier
+    labels = {"female": "female", "male": "male"}
+    check_label_map("vit", model.config.id2label, labels, ["female", "male"])  # Female / Male
+    with pytest.raises(CrossmodalError, match=r"\['LABEL_0', 'LABEL_1'\].*\['female', 'male'\]"):
+        check_label_map("vit", {0: "LABEL_0", 1: "LABEL_1"}, labels, ["female", "male"])
+    with pytest.raises(CrossmodalError, match=r"class\(es\) \['male'\]"):
+        check_label_map("vit", {0: "woman", 1: "child"}, {"woman": "female"}, ["female", "male"])
+    with pytest.raises(CrossmodalError, match=r"maps to \['man'\]"):
+        check_label_map("vit", model.config.id2label, {"male": "man"}, ["female", "male"])

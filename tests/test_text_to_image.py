@@ -26,6 +26,7 @@ from crossmodal.case_studies.decoder import (
 from crossmodal.case_studies.text_to_image import (
     ALL_DIMENSIONS,
     WEIGHT_LABEL,
+    at_norm,
     classify_grid,
     control_embeddings,
     control_grid,
@@ -38,6 +39,7 @@ from crossmodal.case_studies.text_to_image import (
     grid_records,
     group_sets,
     interpolate_on_group,
+    pipeline_embedding_norm,
     plot_control_grid,
     random_matched_set,
     set_embeddings,
@@ -471,6 +473,52 @@ def test_tiny_unclip_path_runs(tmp_path):
     grid = control_grid(unclip_generator(pipeline, "a red star", steps=2, guidance=3.0),
                         embeds[0], embeds[1], groups, ("TextD", "ImgD"), (0.0, 0.7), (0,))
     assert grid.shape == (2, 2, 1, 16, 16, 3)
+
+
+def test_rows_are_rescaled_to_the_norm_by_hand():
+    vectors = np.array([[3.0, 4.0], [0.0, 0.0], [0.0, -0.5]])
+    np.testing.assert_allclose(at_norm(vectors, 10.0), [[6.0, 8.0], [0.0, 0.0], [0.0, -10.0]])
+    np.testing.assert_allclose(at_norm(vectors[0], 1.0), [[0.6, 0.8]])
+
+
+def _conditioning_reaching_the_unet(pipeline, embeds, **options) -> np.ndarray:
+    """The image embedding part (B, d) of the ``class_labels`` the UNet receives for the
+    conditional half of classifier-free guidance, at noise level 0."""
+    captured = []
+
+    def hook(module, args, kwargs):
+        captured.append(kwargs["class_labels"].detach().clone())
+
+    handle = pipeline.unet.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        unclip_generate(pipeline, embeds, seed=0, prompt="a red star", steps=1, guidance=3.0,
+                        noise_level=0, **options)
+    finally:
+        handle.remove()
+    dim = embeds.shape[1]
+    # one call per row; its batch is (unconditional zeros, conditional) under guidance
+    return np.stack([labels[-1, :dim].numpy() for labels in captured])
+
+
+def test_the_fed_embedding_reaches_the_unet_at_the_normalizer_scale(tmp_path):
+    pipeline = tiny_unclip_pipeline(tmp_path)
+    with torch.no_grad():  # statistics of embeddings with mean 0.5 and std 2 per dimension
+        pipeline.image_normalizer.mean.fill_(0.5)
+        pipeline.image_normalizer.std.fill_(2.0)
+    expected = np.sqrt(16 * 0.5 ** 2 + 16 * 2.0 ** 2)                   # √68 ≈ 8.25
+    assert pipeline_embedding_norm(pipeline) == pytest.approx(expected)
+    rng = np.random.default_rng(0)
+    unit = rng.normal(size=(2, 16)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)                # as our encoders give
+    received = _conditioning_reaching_the_unet(pipeline, unit)
+    # noise level 0 adds noise of std √β₀ ≈ 0.006 in standardised units: direction and scale kept
+    np.testing.assert_allclose(np.linalg.norm(received, axis=1), expected, rtol=0.02)
+    cosines = (received * unit).sum(1) / np.linalg.norm(received, axis=1)
+    assert (cosines > 0.999).all()
+    as_is = _conditioning_reaching_the_unet(pipeline, unit, embedding_norm=None)
+    np.testing.assert_allclose(np.linalg.norm(as_is, axis=1), 1.0, rtol=0.05)
+    fixed = _conditioning_reaching_the_unet(pipeline, unit, embedding_norm=3.0)
+    np.testing.assert_allclose(np.linalg.norm(fixed, axis=1), 3.0, rtol=0.02)
 
 
 def test_embedding_follow_by_hand():

@@ -5,6 +5,7 @@ from tqdm import tqdm
 from crossmodal import runtime
 from crossmodal.case_studies.attribute_labels import (
     attribute_labels,
+    check_label_map,
     load_image_classifier,
     top_predictions,
 )
@@ -18,6 +19,8 @@ def main(snakemake):
     # the inference batch is a performance knob: read from the config, not a param
     batch = int(snakemake.config["case_studies"]["attribute"]["labeller"].get("batch_size", 64))
     classifier = load_image_classifier(labeller["model"], runtime.device(), batch)
+    check_label_map(labeller["model"], classifier.model.config.id2label, labeller["labels"],
+                    snakemake.params.classes)
     pairs = read_frame(snakemake.input.pairs, ["pair_id", *image_columns(snakemake.input.pairs)])
     predictions = []
     for start in tqdm(range(0, len(pairs), batch), desc="label images", unit="batch",

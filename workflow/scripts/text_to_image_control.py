@@ -24,6 +24,7 @@ from crossmodal.case_studies.text_to_image import (
     grid_records,
     group_sets,
     load_unclip_pipeline,
+    pipeline_embedding_norm,
     plot_control_grid,
     set_grid,
     unclip_control_study,
@@ -150,18 +151,23 @@ def unclip_control(snakemake, settings, seed):
     encoder = load_encoder(snakemake.params.encoder, snakemake.input.get("checkpoint"))
     groups, controls = dimension_sets(snakemake, seed)
     references = [open_image(spec["image"]) for spec in settings["references"]]
+    embedding_norm = unclip.get("embedding_norm", "auto")
+    if embedding_norm == "auto":
+        embedding_norm = pipeline_embedding_norm(pipeline)
     runs = [(sets, seeds) for sets, seeds in ((groups, settings["seeds"]),
                                              (controls, settings["control_seeds"])) if sets]
     studies = [unclip_control_study(pipeline, encoder, settings["prompt"], references, sets,
                                     seeds=seeds, steps=settings["steps"],
                                     guidance=settings["guidance"],
                                     noise_level=unclip.get("noise_level", 0),
-                                    weights=settings["weights"])
+                                    weights=settings["weights"],
+                                    embedding_norm=embedding_norm)
                for sets, seeds in runs]
     measures = pd.concat([m for m, _ in studies], ignore_index=True)
     measures["n_dimensions"] = measures["group"].map(set_sizes(groups, controls))
     quality = {"pipeline": unclip["pipeline"], "device": device,
                "precision": precision if device == "cuda" else "fp32",
+               "embedding_norm": embedding_norm,
                **decoded_counts(settings, groups, controls)}
     names = [name for sets, _ in runs for name in sets]
     grids = [(np.concatenate([grids[i][:, :, 0] for _, grids in studies]), names,

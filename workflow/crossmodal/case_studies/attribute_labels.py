@@ -21,6 +21,7 @@ from PIL import Image
 
 from crossmodal.encoders.base import MissingWeightsError
 from crossmodal.encoders.transformers_backend import missing_weights_message
+from crossmodal.errors import CrossmodalError
 
 LABEL_COLUMNS = ["pair_id", "attribute", "score", "confident"]
 
@@ -38,6 +39,27 @@ def load_image_classifier(model: str, device: str = "cpu", batch_size: int = 32)
         raise MissingWeightsError(missing_weights_message(model, None, reason)) from None
     return pipeline("image-classification", model=network, image_processor=processor,
                     device=device, batch_size=batch_size)
+
+
+def check_label_map(model: str, id2label: Mapping, label_map: Mapping[str, str],
+                    classes: Sequence[str]) -> None:
+    """Stop with one line unless the classifier's labels (``config.id2label`` values) reach
+    every study class through ``label_map`` (compared case-insensitively) and the map names
+    only study classes: a classifier whose labels are, say, ``LABEL_0`` / ``LABEL_1`` would
+    otherwise drop every pair."""
+    wrong = sorted({cls for cls in label_map.values() if cls not in classes})
+    if wrong:
+        raise CrossmodalError(f"case_studies.attribute.labeller.labels maps to {wrong}, which "
+                              f"are not study classes {list(classes)}; fix the map")
+    mapping = {label.lower(): cls for label, cls in label_map.items()}
+    labels = [str(label) for label in id2label.values()]
+    reached = {mapping[label.lower()] for label in labels if label.lower() in mapping}
+    missing = [cls for cls in classes if cls not in reached]
+    if missing:
+        raise CrossmodalError(
+            f"case_studies.attribute.labeller: no label of classifier {model!r} ({labels}) "
+            f"maps to study class(es) {missing}; map its labels to {list(classes)} in "
+            "labeller.labels")
 
 
 def top_predictions(classifier, images: Iterable[Image.Image]) -> list[tuple[str, float]]:

@@ -21,6 +21,14 @@ with the half-width of its 95 % interval (a bootstrap over the generated images,
 seed). The real run feeds T' to diffusers' Stable unCLIP as ``image_embeds``
 (:func:`unclip_generate`) and measures how far the generated images' own embeddings move toward
 the reference (:func:`embedding_follow`).
+
+Stable unCLIP's own path encodes an image with its ``image_encoder`` and takes the projection
+output ``image_embeds`` as it is, *not* L2-normalised; its noise augmentation then standardises
+it with the ``image_normalizer``'s per-dimension mean μ and standard deviation σ, the statistics
+of the embeddings the model was trained on. Our embeddings are unit vectors, so each row of T' is
+rescaled to the norm those statistics imply before it is fed (:func:`pipeline_embedding_norm`,
+E‖x‖² = ‖μ‖² + Σ_j σ_j²); fed at norm 1 they would sit far inside the distribution the UNet was
+conditioned on.
 """
 
 from __future__ import annotations
@@ -352,17 +360,20 @@ def embedding_follow(generated: np.ndarray, prompt_embedding: np.ndarray,
 def unclip_control_study(pipeline, encoder, prompt: str, reference_images: Sequence,
                          sets: Mapping[str, np.ndarray], seeds: Sequence[int] = (0,),
                          steps: int = 20, guidance: float = 10.0, noise_level: int = 0,
-                         weights: Sequence[float] = DEFAULT_WEIGHTS
+                         weights: Sequence[float] = DEFAULT_WEIGHTS,
+                         embedding_norm: float | str | None = "auto"
                          ) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Case study 3 on a real model: the prompt's text embedding T is pulled toward each
     reference image's embedding R (PIL ``reference_images``) on each named dimension set
     (``sets``: :func:`group_sets` or :func:`control_sets`), decoded by Stable unCLIP, and every
-    generated image is embedded again by ``encoder``. Returns the :func:`embedding_follow` rows
-    of all references and one grid (R, W, S, H, W', 3) per reference."""
+    generated image is embedded again by ``encoder``; ``embedding_norm`` as in
+    :func:`unclip_generate`. Returns the :func:`embedding_follow` rows of all references and one
+    grid (R, W, S, H, W', 3) per reference."""
     from crossmodal.extract import embed_images, embed_texts
 
     prompt_embedding = embed_texts(encoder, [prompt])[0]
-    generate = unclip_generator(pipeline, prompt, steps, guidance, noise_level)
+    generate = unclip_generator(pipeline, prompt, steps, guidance, noise_level,
+                                embedding_norm)
     measures, grids = [], []
     for index, image in enumerate(reference_images):
         reference = embed_images(encoder, [image])[0]
@@ -377,12 +388,39 @@ def unclip_control_study(pipeline, encoder, prompt: str, reference_images: Seque
     return pd.concat(measures, ignore_index=True), grids
 
 
+def pipeline_embedding_norm(pipeline) -> float:
+    """The root-mean-square norm of the image embeddings Stable unCLIP's noise augmentation was
+    fitted to: with the ``image_normalizer``'s mean μ (1, d) and standard deviation σ (1, d),
+    E‖x‖² = ‖μ‖² + Σ_j σ_j², so the norm is (‖μ‖² + ‖σ‖²)^½."""
+    normalizer = pipeline.image_normalizer
+    mean = normalizer.mean.detach().double().cpu()
+    std = normalizer.std.detach().double().cpu()
+    return float(torch.sqrt((mean ** 2).sum() + (std ** 2).sum()))
+
+
+def at_norm(vectors: np.ndarray, norm: float) -> np.ndarray:
+    """Rows of ``vectors`` (B, d) rescaled to Euclidean norm ``norm``: x · norm / ‖x‖ (a zero
+    row stays zero)."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.where(lengths > 0, vectors * (norm / np.maximum(lengths, 1e-30)), 0.0
+                    ).astype(np.float32)
+
+
 def unclip_generate(pipeline, image_embeds, seed: int | Sequence[int] = 0, prompt: str = "",
-                    steps: int = 20, guidance: float = 10.0, noise_level: int = 0) -> np.ndarray:
+                    steps: int = 20, guidance: float = 10.0, noise_level: int = 0,
+                    embedding_norm: float | str | None = "auto") -> np.ndarray:
     """Decode embeddings (B, d) or (d,) with a diffusers ``StableUnCLIPImg2ImgPipeline`` fed
-    ``image_embeds=`` (no image is encoded). Row i uses a CPU torch generator seeded ``seed + i``
-    (or ``seed[i]``) and ``prompt`` as its text. Returns uint8 (B, H, W, 3)."""
-    vectors = torch.as_tensor(np.atleast_2d(np.asarray(image_embeds, dtype=np.float32)))
+    ``image_embeds=`` (no image is encoded). Each row is first rescaled to ``embedding_norm``
+    (``"auto"``: :func:`pipeline_embedding_norm`, a number: that norm, None: fed as it is). Row i
+    uses a CPU torch generator seeded ``seed + i`` (or ``seed[i]``) and ``prompt`` as its text.
+    Returns uint8 (B, H, W, 3)."""
+    if embedding_norm == "auto":
+        embedding_norm = pipeline_embedding_norm(pipeline)
+    vectors = np.atleast_2d(np.asarray(image_embeds, dtype=np.float32))
+    if embedding_norm is not None:
+        vectors = at_norm(vectors, float(embedding_norm))
+    vectors = torch.as_tensor(vectors)
     seeds = ([int(seed) + i for i in range(len(vectors))] if isinstance(seed, (int, np.integer))
              else [int(s) for s in seed])
     if len(seeds) != len(vectors):
@@ -397,11 +435,12 @@ def unclip_generate(pipeline, image_embeds, seed: int | Sequence[int] = 0, promp
 
 
 def unclip_generator(pipeline, prompt: str = "", steps: int = 20, guidance: float = 10.0,
-                     noise_level: int = 0) -> Generator:
+                     noise_level: int = 0, embedding_norm: float | str | None = "auto"
+                     ) -> Generator:
     """:func:`unclip_generate` as a :data:`Generator` for :func:`control_grid`."""
     def generate(embeddings: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
         return unclip_generate(pipeline, embeddings, list(seeds), prompt, steps, guidance,
-                               noise_level)
+                               noise_level, embedding_norm)
     return generate
 
 
