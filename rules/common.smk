@@ -10,7 +10,14 @@ from snakemake.utils import validate
 # import the installed package (README set-up).
 sys.path.insert(0, os.path.abspath(os.path.join(workflow.basedir, "workflow")))
 
-from crossmodal.config import ConfigError, canonical, check_config, table1_dictionary
+from crossmodal.config import (
+    ConfigError,
+    canonical,
+    check_config,
+    intervention_dictionary,
+    intervention_evaluations,
+    table1_dictionary,
+)
 from crossmodal.config_layers import load_layered, resolve_paths
 from crossmodal.preflight import preflight_problems
 

@@ -53,22 +53,23 @@ rule embed_class_prompts:
 
 
 rule gap_removal:
-    """Every gap-removal method on one split: DiM, W, sep, RMG, OOD, recall@1 (and zero-shot /
-    linear-probe accuracy on table 11's split) with their bootstrap half-widths over the pairs
-    (column "value ±"), plus the k-th-NN distances for figure 25."""
+    """Every gap-removal method on one split of one dataset, through the analysis dataset's
+    dictionary: DiM, W, sep, RMG, OOD, recall@1 (and zero-shot / linear-probe accuracy on table
+    11's split) with their bootstrap half-widths over the pairs (column "value ±"), plus the
+    k-th-NN distances for figure 25."""
     input:
         unpack(gap_removal_inputs),
     output:
-        measures="results/interventions/{encoder}/gap_{split}.csv",
-        distances="results/interventions/{encoder}/gap_{split}_distances.parquet",
+        measures="results/interventions/{encoder}/{dataset}/gap_{split}.csv",
+        distances="results/interventions/{encoder}/{dataset}/gap_{split}_distances.parquet",
     params:
-        settings=lambda w: gap_removal_settings(w.split),
+        settings=lambda w: gap_removal_settings(w.dataset, w.split),
         seed=config["seed"],
         uncertainty=UNCERTAINTY,
     log:
-        "results/logs/interventions/{encoder}/gap_{split}.log",
+        "results/logs/interventions/{encoder}/{dataset}/gap_{split}.log",
     benchmark:
-        "results/benchmarks/interventions/{encoder}/gap_{split}.tsv"
+        "results/benchmarks/interventions/{encoder}/{dataset}/gap_{split}.tsv"
     threads: light_encoder_job_threads
     resources:
         mem_mb=6000,
@@ -83,12 +84,11 @@ rule gap_figures:
     """Figure 25 (k-th-NN distances per method, table 9's split) and figure 10 (PCA of the
     embeddings with the modality means) for one encoder."""
     input:
-        measures=f"results/interventions/{{encoder}}/gap_{INTERVENTION_SPLITS.get('table9')}.csv",
-        distances=(
-            f"results/interventions/{{encoder}}/gap_{INTERVENTION_SPLITS.get('table9')}"
-            "_distances.parquet"
+        measures=lambda w: gap_file(w.encoder, "table9"),
+        distances=lambda w: gap_file(w.encoder, "table9", "_distances.parquet"),
+        embeddings=lambda w: (
+            f"results/embeddings/{w.encoder}/{INTERVENTION_EVALUATIONS['table9'][0]}.parquet"
         ),
-        embeddings=f"results/embeddings/{{encoder}}/{ANALYSIS_DATASET}.parquet",
     output:
         knn=report(
             "results/figures/gap_knn_{encoder}.png",
@@ -101,7 +101,7 @@ rule gap_figures:
             category="Interventions",
         ),
     params:
-        split=INTERVENTION_SPLITS.get("table9"),
+        split=INTERVENTION_EVALUATIONS.get("table9", (None, None))[1],
         seed=config["seed"],
     log:
         "results/logs/interventions/{encoder}/gap_figures.log",
@@ -184,8 +184,8 @@ rule paper_b_intervention_tables:
     input:
         # split by split (table 9, 10, 11 order), encoder by encoder
         gap=[
-            f"results/interventions/{e}/gap_{split}.csv"
-            for split in INTERVENTION_SPLITS.values()
+            gap_file(e, table)
+            for table in INTERVENTION_EVALUATIONS
             for e in INTERVENTION_ENCODERS
         ],
         arithmetic=[f"results/interventions/{e}/arithmetic.csv" for e in INTERVENTION_ENCODERS],
@@ -201,7 +201,7 @@ rule paper_b_intervention_tables:
         **{f"{name}_md": f"results/tables/paperB_{name}.md" for name in INTERVENTION_TABLES},
     params:
         encoders=INTERVENTION_ENCODERS,
-        splits=INTERVENTION_SPLITS,
+        splits={table: "/".join(where) for table, where in INTERVENTION_EVALUATIONS.items()},
     log:
         "results/logs/tables/paper_b_interventions.log",
     benchmark:

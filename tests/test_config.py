@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from crossmodal.config import ConfigError, check_config
+from crossmodal.config import (
+    ConfigError,
+    check_config,
+    intervention_dictionary,
+    intervention_evaluations,
+)
 from crossmodal.config_layers import load_layered
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,6 +155,17 @@ MALFORMED = [
      ["interventions.encoders", "'toydeclip'", "'sae_a'", "dictionary_targets"]),
     ("arithmetic-dataset-unknown", _set("interventions", "arithmetic_dataset", "nosuch"),
      ["interventions.arithmetic_dataset", "'nosuch'", "['toyworld']"]),
+    ("evaluated-dataset-unknown", _set("interventions", "splits", "table10",
+                                       {"dataset": "coco", "split": "train"}),
+     ["interventions.splits.table10.dataset", "'coco'", "['toyworld']"]),
+    ("evaluated-split-unknown", _set("interventions", "splits", "table10",
+                                     {"dataset": "toyworld", "split": "val"}),
+     ["interventions.splits.table10", "'val'", "'toyworld'"]),
+    ("probe-split-unknown", _set("interventions", "probe_split", "val"),
+     ["interventions.probe_split", "'val'", "'toyworld'"]),
+    ("intervention-dictionary-mapping-without-an-encoder",
+     _set("interventions", "dictionary", {"toydeclip": "sae_a"}),
+     ["interventions.dictionary", "no entry for encoder", "'toyclip'"]),
     ("mono-model-not-a-target", _set("monosemanticity", "models", "X", "toydeclip/sae"),
      ["monosemanticity.models.X", "'toydeclip/sae'", "not a dictionary target"]),
     ("image-embedder-unknown-encoder",
@@ -199,3 +215,15 @@ def test_canonical_sorts_keys_at_every_level():
     assert list(out) == ["a", "b"] and list(out["b"]) == ["x", "y"]
     assert list(out["b"]["x"][0]) == ["p", "q"]
     assert out == value
+
+
+def test_intervention_splits_name_the_analysis_dataset_or_their_own():
+    config = {"analysis": {"dataset": "laion"},
+              "interventions": {"dictionary": {"clip": "sae_a_clip"},
+                                "splits": {"table9": "train",
+                                           "table10": {"dataset": "coco", "split": "train"}}}}
+    assert intervention_evaluations(config) == {"table9": ("laion", "train"),
+                                                "table10": ("coco", "train")}
+    assert intervention_dictionary(config["interventions"], "clip") == "sae_a_clip"
+    assert intervention_dictionary(config["interventions"], "siglip") is None
+    assert intervention_dictionary({"dictionary": "sae_a"}, "siglip") == "sae_a"

@@ -200,7 +200,27 @@ def test_paper_b_plans_six_encoders_four_datasets_and_both_sae_a(paper_b):
     assert swept == {(e, "sae_a_auto") for e in PAPER_B_ENCODERS}
     # table 1's dictionaries, and every MP dictionary for its gates (sae_a_auto too)
     measured = {(w["encoder"], w["method"]) for r, w in jobs if r == "dictionary_metrics"}
+    architectures = {("clip_b32", m) for m in ("relu", "jumprelu", "topk", "batchtopk")}
+    expansion_64 = {("clip_b32", m) for m in ("relu_x64", "jumprelu_x64", "topk_x64",
+                                              "batchtopk_x64", "sae_x64", "sae_a_x64")}
     assert measured == {(e, m) for e in PAPER_B_ENCODERS
-                        for m in ("sae", f"sae_a_{e}", "sae_a_auto")}
+                        for m in ("sae", f"sae_a_{e}", "sae_a_auto")} | architectures | expansion_64
     assert counts["paper_b_table1"] == 1 and counts["report"] == 1
+    assert counts["paper_b_architecture_table"] == 2                  # tables 3 and 4
     assert counts["dictionary_gates"] == 1
+
+
+def test_paper_b_interventions_evaluate_laion_coco_imagenet_and_fashioniq(paper_b):
+    config, jobs, counts = paper_b
+    evaluated = {(w["encoder"], w["dataset"], w["split"]) for r, w in jobs if r == "gap_removal"}
+    assert evaluated == {(e, d, s) for e in PAPER_B_ENCODERS
+                         for d, s in (("laion", "train"), ("coco", "train"), ("imagenet", "val"))}
+    prompts = {(w["encoder"], w["dataset"]) for r, w in jobs if r == "embed_class_prompts"}
+    assert prompts == {(e, "imagenet") for e in PAPER_B_ENCODERS}     # table 11's classes
+    edits = {(w["encoder"], w["dataset"]) for r, w in jobs if r == "embed_edit_captions"}
+    assert edits == {(e, "fashioniq") for e in PAPER_B_ENCODERS}      # tables 2, 7, 8
+    assert counts["vector_arithmetic"] == len(PAPER_B_ENCODERS)
+    assert counts["paper_b_intervention_tables"] == 1
+    # each model's interventions go through its own SAE-A (the authors' β)
+    for encoder in PAPER_B_ENCODERS:
+        assert config["interventions"]["dictionary"][encoder] == f"sae_a_{encoder}"

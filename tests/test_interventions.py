@@ -18,6 +18,7 @@ from crossmodal.interventions.evaluation import (
     GapSettings,
     gap_measures,
     probe_accuracy,
+    probe_and_evaluated,
     reconstruct,
     zero_shot_accuracy,
 )
@@ -32,6 +33,7 @@ from crossmodal.interventions.gap_removal import (
 )
 from crossmodal.interventions.illustration import synthetic_modalities, synthetic_reference
 from crossmodal.metrics.gap import ood_score
+from crossmodal.store import Embeddings
 from crossmodal.tables.paper_b_interventions import gap_table, table2, table7, table8, table12
 
 
@@ -164,6 +166,32 @@ def test_example_edit_prefers_red_to_blue():
     assert example_edit(edits) == 2
     assert example_edit(edits.iloc[:2]) == 1
     assert example_edit(pd.DataFrame({"family": ["dress"]})) == 0
+
+
+def _embeddings_with_splits(splits: list[str]) -> Embeddings:
+    n = len(splits)
+    pairs = pd.DataFrame({"pair_id": [f"p{i}" for i in range(n)], "split": splits})
+    vectors = np.arange(n, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+    return Embeddings(pairs, vectors, vectors, {})
+
+
+def test_table_11_probe_and_evaluation_pairs_never_share_an_image():
+    embeddings = _embeddings_with_splits(["val"] * 30 + ["train"] * 10)
+    # another split: the probe reads it, the evaluation keeps the whole val split
+    probe, evaluated = probe_and_evaluated(embeddings, "val", "train", 5, 100, seed=0)
+    assert set(probe.pairs["split"]) == {"train"} and len(probe.pairs) == 5
+    assert len(evaluated.pairs) == 30
+    # the same split: 12 held out for the probe, the other 18 evaluated (max_pairs 50)
+    probe, evaluated = probe_and_evaluated(embeddings, "val", "val", 12, 50, seed=0)
+    assert len(probe.pairs) == 12 and len(evaluated.pairs) == 18
+    assert not set(probe.pairs["pair_id"]) & set(evaluated.pairs["pair_id"])
+    assert set(probe.pairs["split"]) == set(evaluated.pairs["split"]) == {"val"}
+    again, _ = probe_and_evaluated(embeddings, "val", "val", 12, 50, seed=0)
+    assert list(again.pairs["pair_id"]) == list(probe.pairs["pair_id"])   # seeded
+    _, fewer = probe_and_evaluated(embeddings, "val", "val", 12, 10, seed=0)
+    assert len(fewer.pairs) == 10 and not set(fewer.pairs["pair_id"]) & set(probe.pairs["pair_id"])
+    with pytest.raises(ValueError, match="only 30"):
+        probe_and_evaluated(embeddings, "val", "val", 30, 10, seed=0)
 
 
 def test_zero_shot_and_probe_accuracy_by_hand():

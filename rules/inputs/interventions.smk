@@ -2,22 +2,31 @@
 
 INTERVENTIONS = config.get("interventions", {})
 INTERVENTION_ENCODERS = INTERVENTIONS.get("encoders", [])
-INTERVENTION_SPLITS = INTERVENTIONS.get("splits", {})
+# paper B gap-removal table → (dataset, split) it evaluates; table 11's is the labelled one
+INTERVENTION_EVALUATIONS = intervention_evaluations(config)
+LABELLED_EVALUATION = INTERVENTION_EVALUATIONS.get("table11")
 INTERVENTION_TABLES = ["table2", "table7", "table8", "table9", "table10", "table11", "table12"]
 
 
-def gap_removal_settings(split):
-    """What gap_removal reads of `interventions` on ``split``: the zero-shot family and the
-    probe's pairs only on table 11's split (the labelled one)."""
+def gap_file(encoder, table, suffix=".csv"):
+    """The gap-removal output of ``encoder`` for paper B table ``table``'s evaluated split."""
+    dataset, split = INTERVENTION_EVALUATIONS[table]
+    return f"results/interventions/{encoder}/{dataset}/gap_{split}{suffix}"
+
+
+def gap_removal_settings(dataset, split):
+    """What gap_removal reads of `interventions` on ``dataset``'s ``split``: the zero-shot
+    family and the probe's pairs and split only on table 11's (the labelled one)."""
     keys = ["max_pairs", "ood_k", "wasserstein_samples", "schrodi_share", "recall_batch_size"]
-    if split == INTERVENTION_SPLITS.get("table11"):
-        keys += ["zero_shot_family", "probe_pairs"]
+    if (dataset, split) == LABELLED_EVALUATION:
+        keys += ["zero_shot_family", "probe_pairs", "probe_split"]
     return pick(INTERVENTIONS, *keys)
 
 
 def intervention_dictionary_inputs(wildcards):
     """The interventions' dictionary of one encoder, its features (bimodal mask) and embeddings."""
-    method, dataset = INTERVENTIONS["dictionary"], ANALYSIS_DATASET
+    method = intervention_dictionary(INTERVENTIONS, wildcards.encoder)
+    dataset = ANALYSIS_DATASET
     return {
         "model": f"results/dictionaries/{wildcards.encoder}/{method}/model.pt",
         "features": f"results/features/{wildcards.encoder}/{method}/{dataset}.parquet",
@@ -26,10 +35,16 @@ def intervention_dictionary_inputs(wildcards):
 
 
 def gap_removal_inputs(wildcards):
-    """The dictionary inputs, and the zero-shot class vectors on table 11's split."""
+    """The dictionary inputs (its analysis-dataset embeddings as ``reference``, where the
+    baselines are fitted), the evaluated dataset's embeddings and, on table 11's split, its
+    zero-shot class vectors."""
     inputs = intervention_dictionary_inputs(wildcards)
-    if wildcards.split == INTERVENTION_SPLITS.get("table11"):
-        inputs["prompts"] = f"results/embeddings/{wildcards.encoder}/{ANALYSIS_DATASET}.prompts.parquet"
+    inputs["reference"] = inputs.pop("embeddings")
+    inputs["embeddings"] = f"results/embeddings/{wildcards.encoder}/{wildcards.dataset}.parquet"
+    if (wildcards.dataset, wildcards.split) == LABELLED_EVALUATION:
+        inputs["prompts"] = (
+            f"results/embeddings/{wildcards.encoder}/{wildcards.dataset}.prompts.parquet"
+        )
     return inputs
 
 

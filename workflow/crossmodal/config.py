@@ -158,16 +158,49 @@ def paper_b_reference_errors(config: Mapping) -> list[str]:
     return errors
 
 
+def intervention_evaluations(config: Mapping) -> dict[str, tuple[str, str]]:
+    """Paper B table (table9, table10, table11) → (dataset, split) its gap removal evaluates:
+    an entry of ``interventions.splits`` is a split of the analysis dataset (a name) or
+    ``{dataset, split}``, a split of any configured dataset (paper B's COCO and ImageNet)."""
+    analysis = config.get("analysis", {}).get("dataset")
+    evaluations = {}
+    for table, entry in config.get("interventions", {}).get("splits", {}).items():
+        if isinstance(entry, Mapping):
+            evaluations[table] = (entry["dataset"], entry["split"])
+        else:
+            evaluations[table] = (analysis, entry)
+    return evaluations
+
+
+def intervention_dictionary(block: Mapping, encoder: str) -> str | None:
+    """The dictionary whose bimodal mask the interventions of ``encoder`` use:
+    ``interventions.dictionary`` is one name for every encoder or encoder → name (paper B's
+    SAE-A with each model's own β); None for an encoder the mapping lacks."""
+    name = block["dictionary"]
+    return name.get(encoder) if isinstance(name, Mapping) else name
+
+
 def intervention_reference_errors(config: Mapping) -> list[str]:
-    """The interventions' encoders must each have the chosen dictionary as a target."""
+    """The interventions' encoders must each have their dictionary as a target."""
     block = config.get("interventions")
     if not block:
         return []
     targets = config.get("dictionary_targets", {})
-    errors = [f"config error at 'interventions.encoders': {encoder!r} has no dictionary "
-              f"{block['dictionary']!r} in 'dictionary_targets'; add it there or remove the "
-              "encoder"
-              for encoder in block["encoders"] if block["dictionary"] not in targets.get(encoder, [])]
+    errors = []
+    for encoder in block["encoders"]:
+        name = intervention_dictionary(block, encoder)
+        if name is None:
+            errors.append(f"config error at 'interventions.dictionary': no entry for encoder "
+                          f"{encoder!r}; add one")
+        elif name not in targets.get(encoder, []):
+            errors.append(f"config error at 'interventions.encoders': {encoder!r} has no "
+                          f"dictionary {name!r} in 'dictionary_targets'; add it there or remove "
+                          "the encoder")
+    for table, (dataset, _) in intervention_evaluations(config).items():
+        if dataset not in config["datasets"]:
+            errors.append(f"config error at 'interventions.splits.{table}.dataset': {dataset!r} "
+                          f"is not a configured dataset; choose one of "
+                          f"{sorted(config['datasets'])}")
     arithmetic = block.get("arithmetic_dataset")
     if arithmetic is not None and arithmetic not in config["datasets"]:
         errors.append(f"config error at 'interventions.arithmetic_dataset': {arithmetic!r} is not "
@@ -276,8 +309,12 @@ def split_errors(config: Mapping) -> list[str]:
         named.append(("monosemanticity.split", mono["dataset"], mono["split"]))
         named.append(("monosemanticity.classification.split",
                       classification.get("dataset", mono["dataset"]), classification["split"]))
-    for table, split in config.get("interventions", {}).get("splits", {}).items():
-        named.append((f"interventions.splits.{table}", analysis, split))
+    for table, (dataset, split) in intervention_evaluations(config).items():
+        named.append((f"interventions.splits.{table}", dataset, split))
+    probe_split = config.get("interventions", {}).get("probe_split")
+    if probe_split is not None and "table11" in intervention_evaluations(config):
+        named.append(("interventions.probe_split", intervention_evaluations(config)["table11"][0],
+                      probe_split))
     if "attribute" in config.get("case_studies", {}):
         named.append(("case_studies.attribute.split", analysis,
                       config["case_studies"]["attribute"]["split"]))

@@ -55,6 +55,7 @@ from crossmodal.metrics.uncertainty import (
     interval_column,
     percentile_half_widths,
 )
+from crossmodal.store import Embeddings
 
 VALUE_HALF_WIDTH = interval_column("value")
 
@@ -269,6 +270,30 @@ def probe_accuracy(train_images: np.ndarray, train_labels: Sequence[str],
                    test_images: np.ndarray, test_labels: Sequence[str], seed: int = 0) -> float:
     """Accuracy on the test images of the probe of :func:`probe_hits`."""
     return float(np.mean(probe_hits(train_images, train_labels, test_images, test_labels, seed)))
+
+
+def probe_and_evaluated(embeddings: Embeddings, split: str, probe_split: str,
+                        probe_pairs: int, max_pairs: int, seed: int
+                        ) -> tuple[Embeddings, Embeddings]:
+    """(probe's training pairs, evaluated pairs) of table 11 from one dataset's embeddings.
+
+    The evaluated pairs are ``max_pairs`` of ``split`` (seeded with ``seed``) and the probe
+    trains on ``probe_pairs`` of ``probe_split`` (seeded with ``seed + 1``). When both are the
+    same split (a dataset with labelled validation images only, as ImageNet val), the split's
+    pairs are first divided by a seeded permutation: the probe draws from the first
+    ``probe_pairs`` of it, the evaluation from the rest, so no image is in both."""
+    if probe_split != split:
+        return (embeddings.split(probe_split).subsample(probe_pairs, seed + 1),
+                embeddings.split(split).subsample(max_pairs, seed))
+    pool = embeddings.split(split)
+    if len(pool.pairs) <= probe_pairs:
+        raise ValueError(f"table 11 holds out {probe_pairs} probe pairs of split {split!r}, "
+                         f"which has only {len(pool.pairs)}; lower interventions.probe_pairs "
+                         "or set interventions.probe_split to another split")
+    order = np.random.default_rng(seed + 1).permutation(len(pool.pairs))
+    for_probe = np.zeros(len(pool.pairs), dtype=bool)
+    for_probe[order[:probe_pairs]] = True
+    return pool.subset(for_probe), pool.subset(~for_probe).subsample(max_pairs, seed)
 
 
 @dataclass(frozen=True)
