@@ -1,5 +1,6 @@
 rule extract_embeddings:
-    """Embed every pair of a dataset: results/embeddings/{encoder}/{dataset}.parquet."""
+    """Embed every pair of a dataset, or only the splits `extract.splits` names for the
+    encoder: results/embeddings/{encoder}/{dataset}.parquet."""
     input:
         unpack(encoder_inputs),
         pairs=dataset_pairs,
@@ -7,6 +8,7 @@ rule extract_embeddings:
         embeddings="results/embeddings/{encoder}/{dataset}.parquet",
     params:
         encoder=encoder_load_spec,
+        splits=lambda w: config["extract"].get("splits", {}).get(w.encoder),
         seed=config["seed"],
     log:
         "results/logs/embeddings/{encoder}/{dataset}.log",

@@ -167,6 +167,21 @@ def test_pairs_file_streams_exact_batches_in_order(tmp_path):
     assert records[7].labels == {"label": 7} and records[7].pair_id == "p7"
 
 
+def test_pairs_file_keeps_only_the_chosen_splits_in_order(tmp_path):
+    path, images = _pairs_file(tmp_path)
+    splits = ["train", "test", "test", "val", "test", "train", "train", "test", "val", "test"]
+    frame = pd.read_parquet(path).assign(split=splits)
+    pq.write_table(pa.Table.from_pandas(frame), path, row_group_size=3)
+    wanted = [i for i, split in enumerate(splits) if split == "test"]
+    source = PairsFile(path, read_rows=2, splits=["test"])
+    batches = list(source.batches(3))
+    assert source.num_rows == len(wanted) == sum(len(b) for b in batches)
+    assert [b for batch in batches for b in batch.images] == [images[i] for i in wanted]
+    assert {s for batch in batches for s in batch.meta.column("split").to_pylist()} == {"test"}
+    assert PairsFile(path, splits=["nosuch"]).num_rows == 0
+    assert list(PairsFile(path, splits=["nosuch"]).batches(3)) == []
+
+
 def test_pairs_file_refuses_missing_and_foreign_files(tmp_path):
     with pytest.raises(DatasetError, match="pairs file not found"):
         PairsFile(tmp_path / "nope.parquet")

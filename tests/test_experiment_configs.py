@@ -177,6 +177,9 @@ def test_paper_a_plans_clip_declip_sae_ncl_and_the_case_studies(paper_a):
         assert counts[rule] >= 1, rule
     features = {(w["encoder"], w["method"], w["dataset"])
                 for r, w in jobs if r == "latent_features"}
+    # ViT-H-14 embeds only cc3m test (case study 3) and COCO val (the ICLR table), not cc3m train
+    assert config["extract"]["splits"] == {"clip_h14": ["test", "val"]}
+    assert config["monosemanticity"]["classification"]["split"] == "val"
     assert ("clip_h14", "raw", "cc3m") in features  # unCLIP's MDS groups
     assert ("clip_h14", "raw", "coco") in features  # ICLR table 1 on COCO
 

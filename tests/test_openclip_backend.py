@@ -120,3 +120,17 @@ def test_network_errors_become_missing_weights(monkeypatch, tmp_path):
     with pytest.raises(MissingWeightsError, match="huggingface.co") as err:
         OpenClipEncoder("ViT-B-32", pretrained=str(checkpoint))
     assert "\n" not in str(err.value) and err.value.__cause__ is None
+
+
+@pytest.mark.parametrize("cuda, expected", [(False, "fp32"), (True, "fp16")])
+def test_half_precision_applies_on_a_gpu_only(monkeypatch, cuda, expected):
+    import torch
+
+    from crossmodal.encoders import load_encoder
+
+    seen = _record_create(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    with pytest.raises(_Built):
+        load_encoder({"backend": "open_clip", "name": "ViT-B-32", "pretrained": None,
+                      "precision": "fp16"})
+    assert seen["precision"] == expected

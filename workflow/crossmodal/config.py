@@ -53,8 +53,8 @@ def reference_errors(config: Mapping) -> list[str]:
         errors.append(f"config error at 'evaluation.dataset': {evaluation!r} is not a "
                       f"configured dataset; choose one of {datasets}")
     return (errors + dictionary_reference_errors(config, datasets) + split_errors(config)
-            + text_to_image_errors(config) + image_expert_errors(config)
-            + encoder_gate_errors(config))
+            + extraction_split_errors(config) + text_to_image_errors(config)
+            + image_expert_errors(config) + encoder_gate_errors(config))
 
 
 def dataset_errors(config: Mapping) -> list[str]:
@@ -155,6 +155,48 @@ def paper_b_reference_errors(config: Mapping) -> list[str]:
     for name in ("table3", "table4"):
         if name in paper_b:
             check(name, [paper_b[name]["encoder"]], paper_b[name]["columns"].values())
+    return errors
+
+
+def needed_splits(config: Mapping, encoder: str) -> list[tuple[str, str]]:
+    """(config key, split) of every split the workflow reads from ``encoder``'s embeddings:
+    the encoder table's; the analysis split when it has dictionary targets; the training split
+    when one of them trains (not ``identity``); the monosemanticity split and its
+    classification's when they score one of its models; the interventions' splits and the
+    baselines' train split when it is an interventions encoder."""
+    needed = [("evaluation.split", config["evaluation"]["split"])]
+    targets = config.get("dictionary_targets", {}).get(encoder, [])
+    if targets:
+        needed.append(("analysis.split", config["analysis"]["split"]))
+    dictionaries = config.get("dictionaries", {})
+    if any(dictionaries.get(m, {}).get("architecture") != "identity" for m in targets):
+        needed.append(("dictionary_training.split", config["dictionary_training"]["split"]))
+    mono = config.get("monosemanticity", {})
+    if any(str(model).split("/")[0] == encoder for model in mono.get("models", {}).values()):
+        needed.append(("monosemanticity.split", mono["split"]))
+    classification = mono.get("classification", {})
+    if str(classification.get("model", "")).split("/")[0] == encoder:
+        needed.append(("monosemanticity.classification.split", classification["split"]))
+    interventions = config.get("interventions", {})
+    if encoder in interventions.get("encoders", []):
+        needed.append(("interventions (the baselines' fit)", "train"))
+        needed += [(f"interventions.splits.{table}", split)
+                   for table, (_, split) in intervention_evaluations(config).items()]
+    return needed
+
+
+def extraction_split_errors(config: Mapping) -> list[str]:
+    """An encoder that embeds only some splits (``extract.splits``) must embed every split the
+    workflow reads from it (:func:`needed_splits`)."""
+    errors = []
+    for encoder, splits in config.get("extract", {}).get("splits", {}).items():
+        if encoder not in config["encoders"]:
+            errors.append(f"config error at 'extract.splits.{encoder}': not a configured "
+                          f"encoder; choose one of {sorted(config['encoders'])}")
+            continue
+        errors += [f"config error at 'extract.splits.{encoder}': {where} reads split "
+                   f"{split!r}, which it does not embed; add it to {list(splits)}"
+                   for where, split in needed_splits(config, encoder) if split not in splits]
     return errors
 
 

@@ -1,4 +1,5 @@
-"""Rule extract_embeddings: embed every pair of a dataset with one encoder, streaming.
+"""Rule extract_embeddings: embed every pair of a dataset (or of the splits ``extract.splits``
+names for the encoder) with one encoder, streaming.
 
 The pairs file is read a few batches at a time; images (inline bytes, files or tar members)
 are decoded on a background thread and the embeddings written in row groups, so memory stays
@@ -20,9 +21,11 @@ def main(snakemake):
     logging.getLogger("crossmodal").setLevel(logging.INFO)  # dropped pairs, not hub chatter
     checkpoint = snakemake.input.get("checkpoint")
     encoder = load_encoder(snakemake.params.encoder, checkpoint).to(runtime.device())
-    pairs = PairsFile(snakemake.input.pairs)
+    splits = snakemake.params.splits  # None: every pair; else only these splits' pairs
+    pairs = PairsFile(snakemake.input.pairs, splits=splits)
     metadata = {**encoder.describe(), "encoder": snakemake.wildcards.encoder,
-                "dataset": snakemake.wildcards.dataset}
+                "dataset": snakemake.wildcards.dataset,
+                "splits": "all" if splits is None else ",".join(splits)}
     stats = ExtractionStats()
     batch_size = snakemake.config["extract"]["batch_size"]  # a performance knob, no param
     with EmbeddingsWriter(snakemake.output.embeddings, metadata) as writer:

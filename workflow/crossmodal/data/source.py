@@ -26,7 +26,6 @@ kind, toyworld included), the input of :func:`crossmodal.extract.embed_batches`.
 
 from __future__ import annotations
 
-from crossmodal.errors import CrossmodalError
 import io
 import logging
 import os
@@ -42,10 +41,12 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from crossmodal.errors import CrossmodalError
 from crossmodal.images import decode_image
 from crossmodal.store import write_frame
 
@@ -309,9 +310,11 @@ class PairsFile(PairSource):
     few batches are in memory at once.
     """
 
-    def __init__(self, path: str | Path, read_rows: int = 1024) -> None:
+    def __init__(self, path: str | Path, read_rows: int = 1024,
+                 splits: Sequence[str] | None = None) -> None:
         super().__init__()
         self.path = Path(path)
+        self.splits = None if splits is None else list(splits)
         if not self.path.is_file():
             raise DatasetError(f"{self.path}: pairs file not found; run "
                                f"`snakemake {self.path}`")
@@ -329,12 +332,25 @@ class PairsFile(PairSource):
 
     @property
     def num_rows(self) -> int:
-        return pq.ParquetFile(self.path).metadata.num_rows
+        """Rows :meth:`batches` yields: every row, or those of the chosen ``splits``."""
+        if self.splits is None:
+            return pq.ParquetFile(self.path).metadata.num_rows
+        split = pq.read_table(self.path, columns=["split"]).column("split")
+        return int(pc.sum(pc.is_in(split, value_set=pa.array(self.splits))).as_py() or 0)
+
+    def _record_batches(self) -> Iterator[pa.RecordBatch]:
+        """The file's record batches, only the rows of the chosen ``splits`` when set."""
+        reader = pq.ParquetFile(self.path).iter_batches(batch_size=self.read_rows)
+        if self.splits is None:
+            yield from reader
+            return
+        wanted = pa.array(self.splits)
+        for batch in reader:
+            yield batch.filter(pc.is_in(batch.column("split"), value_set=wanted))
 
     def batches(self, batch_size: int) -> Iterator[PairBatch]:
-        """The file's rows in order, ``batch_size`` at a time."""
-        reader = pq.ParquetFile(self.path).iter_batches(batch_size=self.read_rows)
-        for table in exact_batches(reader, batch_size, self.schema):
+        """The file's rows (of the chosen ``splits``) in order, ``batch_size`` at a time."""
+        for table in exact_batches(self._record_batches(), batch_size, self.schema):
             members = (table.column("image_member").to_pylist() if self.uses_members
                        else [None] * table.num_rows)
             meta = table.select(self.meta_columns).replace_schema_metadata(None)

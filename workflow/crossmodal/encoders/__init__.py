@@ -18,7 +18,8 @@ def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder
     ``spec["name"]`` with ``spec.get("pretrained")`` (a tag, a local path, or null for random
     initialisation of the real architecture); ``backend: transformers`` loads ``spec["model"]``
     (a hub name in the local cache, or a local directory) with optional ``precision`` and
-    ``cache_dir``.
+    ``cache_dir``. ``precision`` (fp16 / bf16) applies on a GPU only: on the CPU both backends
+    run fp32, where half precision is slow or unsupported.
     """
     backend = spec["backend"]
     if backend == "toy":
@@ -26,11 +27,13 @@ def load_encoder(spec: Mapping, checkpoint: str | Path | None = None) -> Encoder
 
         return ToyEncoder(checkpoint)
     if backend == "open_clip":
+        import torch
+
         from crossmodal.encoders.openclip_backend import OpenClipEncoder
 
+        precision = spec.get("precision", "fp32") if torch.cuda.is_available() else "fp32"
         return OpenClipEncoder(spec["name"], pretrained=spec.get("pretrained"),
-                               cache_dir=spec.get("cache_dir"),
-                               precision=spec.get("precision", "fp32"),
+                               cache_dir=spec.get("cache_dir"), precision=precision,
                                model_config=spec.get("model_config"))
     if backend == "transformers":
         from crossmodal.encoders.transformers_backend import TransformersEncoder
