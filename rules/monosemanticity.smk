@@ -163,9 +163,10 @@ rule feature_gallery:
     """Top images and captions of latents sampled from each group: one browsable page."""
     input:
         model="results/dictionaries/{encoder}/{method}/model.pt",
-        features=f"results/features/{{encoder}}/{{method}}/{MONO_DATASET}.parquet",
-        embeddings=f"results/embeddings/{{encoder}}/{MONO_DATASET}.parquet",
-        pairs=f"results/data/{MONO_DATASET}/pairs.parquet",
+        # lambdas: read only when a gallery is planned (no monosemanticity block: no dataset)
+        features=lambda w: f"results/features/{w.encoder}/{w.method}/{MONO_DATASET}.parquet",
+        embeddings=lambda w: f"results/embeddings/{w.encoder}/{MONO_DATASET}.parquet",
+        pairs=lambda w: f"results/data/{MONO_DATASET}/pairs.parquet",
     output:
         page="results/galleries/{encoder}.{method}/index.html",
     params:

@@ -261,7 +261,8 @@ def test_arithmetic_half_widths_zero_at_a_ceiling_and_paired_across_queries():
     frame, _ = arithmetic_measures(queries, targets, ood_k=10, batch_size=128, resamples=40)
     assert list(frame.columns) == ["query", "label", "ood", "ood ±", "retrieval_batched",
                                    "retrieval_batched ±", "retrieval_gallery",
-                                   "retrieval_gallery ±"]
+                                   "retrieval_gallery ±", "undirected_queries"]
+    assert (frame["undirected_queries"] == 0).all()
     row = frame.set_index("query")
     assert row.loc["delta", "ood"] == 1.0 and row.loc["delta", "ood ±"] == 0.0   # ceiling
     assert row.loc["sum", "retrieval_gallery"] == 1.0
@@ -312,3 +313,26 @@ def test_a_method_with_too_few_directed_pairs_has_no_interval_but_its_share_has_
         widths = paired_half_widths({"m": items}, 40, settings)
     assert np.isnan(widths["m", "dim"]) and np.isnan(widths["m", "ood"])
     assert widths["m", "undirected_pairs"] > 0
+
+
+def test_zero_queries_are_left_out_and_counted():
+    rng = np.random.default_rng(3)
+    targets = rng.normal(size=(40, 6))
+    sae = targets.copy()
+    sae[:10] = 0.0                       # no bimodal atom active: no direction
+    frame, distances = arithmetic_measures({"sum": targets, "sae": sae,
+                                            "code": np.zeros_like(targets)},
+                                           targets, ood_k=3, batch_size=16, resamples=20)
+    row = frame.set_index("query")
+    assert row.loc["sum", "undirected_queries"] == 0
+    assert row.loc["sae", "undirected_queries"] == 10
+    # the 30 directed rows are their own targets: found at rank 0, as the sum's 40
+    assert row.loc["sae", "retrieval_gallery"] == row.loc["sum", "retrieval_gallery"] == 1.0
+    alone, _ = arithmetic_measures({"sae": targets[10:]}, targets, ood_k=3, batch_size=16,
+                                   resamples=0)
+    assert row.loc["sae", "ood"] == alone.loc[0, "ood"]          # the directed rows only
+    assert row.loc["code", "undirected_queries"] == 40
+    assert np.isnan(row.loc["code", ["ood", "retrieval_batched", "retrieval_gallery"]]
+                    .astype(float)).all()
+    counts = distances.groupby("cloud").size()
+    assert counts["sae"] == 30 and "code" not in counts and counts["target"] == 40

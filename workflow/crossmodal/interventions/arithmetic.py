@@ -17,6 +17,10 @@ Targets are the reconstructed target images T̂ = decode(Z_tgt). Retrieval is (R
 the share of queries whose own target ranks in the top 10 / 50 by cosine similarity, within
 seeded random batches of 256 triplets (the authors' protocol) and over the whole gallery.
 
+A query that is exactly zero has no direction (Q_SAE when neither the source image nor the
+caption activates a bimodal atom): it is left out of its kind's OOD score and retrieval, like a
+row of a gap table with an empty bimodal mask, and counted in ``undirected_queries``.
+
 Uncertainty (columns ``ood ±``, ``retrieval_batched ±``, ``retrieval_gallery ±``): the half-width
 of a seeded percentile bootstrap over the edit triplets, one resample shared by every query kind
 (paired). Each resample reuses the per-triplet k-th-NN distances and target ranks of the full
@@ -26,6 +30,7 @@ accuracy of the drawn triplets' query and target distances, retrieval the recall
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -88,10 +93,39 @@ ARITHMETIC_MEASURES = ("ood", "retrieval_batched", "retrieval_gallery")
 
 def _query_scores(query_distances: np.ndarray, target_distances: np.ndarray,
                   batched: np.ndarray, gallery: np.ndarray) -> dict[str, float]:
-    """The three measures of one query kind from its per-triplet pieces (all (n,))."""
-    return {"ood": threshold_accuracy(query_distances, target_distances),
-            "retrieval_batched": retrieval_score(batched),
-            "retrieval_gallery": retrieval_score(gallery)}
+    """The three measures of one query kind from its per-triplet pieces (all (n,); NaN for an
+    undirected query, left out; NaN measures when no query is left)."""
+    directed = ~np.isnan(query_distances)
+    if not directed.any():
+        return dict.fromkeys(ARITHMETIC_MEASURES, float("nan"))
+    return {"ood": threshold_accuracy(query_distances[directed], target_distances),
+            "retrieval_batched": retrieval_score(batched[directed]),
+            "retrieval_gallery": retrieval_score(gallery[directed])}
+
+
+def directed_rows(queries: np.ndarray) -> np.ndarray:
+    """(N,) bool: the query rows with a direction (norm > 0); a zero row cannot be compared by
+    cosine."""
+    return np.linalg.norm(np.asarray(queries, dtype=np.float64), axis=1) > 0
+
+
+def kind_pieces(query: np.ndarray, targets: np.ndarray, ood_k: int, batch_size: int,
+                seed: int) -> tuple[np.ndarray, ...]:
+    """(query k-th-NN distances, target k-th-NN distances, batched ranks, gallery ranks) of one
+    query kind (each (N,) but the target distances (n_targets,)); NaN distance and ranks for
+    the undirected queries (``directed_rows``)."""
+    directed = directed_rows(query)
+    probe = query[directed] if directed.any() else targets[:1]
+    distances, target_distances = ood_distances(probe, targets, k=ood_k)
+    query_distances = np.full(len(query), np.nan)
+    if directed.any():
+        query_distances[directed] = distances
+    safe = np.where(directed[:, None], query, targets[:1])  # ranks of zero rows are dropped
+    batched = item_ranks(safe, targets, batch_size, seed)
+    gallery = item_ranks(safe, targets, None)
+    batched[~directed] = np.nan
+    gallery[~directed] = np.nan
+    return query_distances, target_distances, batched, gallery
 
 
 def arithmetic_measures(queries: dict[str, np.ndarray], targets: np.ndarray, ood_k: int = 10,
@@ -100,30 +134,31 @@ def arithmetic_measures(queries: dict[str, np.ndarray], targets: np.ndarray, ood
     """Per query kind: OOD score against the targets T̂ (k-th-NN distances, paper B §H),
     (R@10 + R@50)/2 within batches of ``batch_size`` and over the whole gallery, each followed by
     its bootstrap half-width ``<measure> ±`` over the triplets (paired across query kinds,
-    ``resamples`` = 0: NaN). Also the long frame (cloud, distance) of the k-th-NN distances: each
-    query kind, and the targets."""
+    ``resamples`` = 0: NaN), and ``undirected_queries``, the zero queries left out. Also the
+    long frame (cloud, distance) of the k-th-NN distances: each query kind, and the targets."""
     pieces, distances = {}, []
     target_distances = None
     for kind, query in queries.items():
-        query_distances, target_distances = ood_distances(query, targets, k=ood_k)
-        pieces[kind] = (query_distances, target_distances,
-                        item_ranks(query, targets, batch_size, seed),
-                        item_ranks(query, targets, None))
-        distances.append(pd.DataFrame({"cloud": kind, "distance": query_distances}))
+        pieces[kind] = kind_pieces(query, targets, ood_k, batch_size, seed)
+        query_distances, target_distances = pieces[kind][:2]
+        distances.append(pd.DataFrame({"cloud": kind, "distance": query_distances}).dropna())
     distances.append(pd.DataFrame({"cloud": "target", "distance": target_distances}))
 
     def statistic(index: np.ndarray) -> dict[tuple[str, str], float]:
         return {(kind, measure): value for kind, arrays in pieces.items()
                 for measure, value in _query_scores(*(a[index] for a in arrays)).items()}
 
-    widths = (bootstrap_half_widths(statistic, len(targets), resamples, seed, level)
-              if resamples > 0 else {})
+    with warnings.catch_warnings():  # a kind with no directed query is NaN in every resample
+        warnings.simplefilter("ignore", RuntimeWarning)
+        widths = (bootstrap_half_widths(statistic, len(targets), resamples, seed, level)
+                  if resamples > 0 else {})
     rows = []
     for kind, arrays in pieces.items():
         row = {"query": kind, "label": QUERY_LABELS[kind]}
         for measure, value in _query_scores(*arrays).items():
             row[measure] = value
             row[interval_column(measure)] = widths.get((kind, measure), float("nan"))
+        row["undirected_queries"] = int(np.isnan(arrays[0]).sum())
         rows.append(row)
     return pd.DataFrame(rows), pd.concat(distances, ignore_index=True)
 
