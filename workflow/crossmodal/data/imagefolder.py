@@ -4,7 +4,8 @@ Layout: ``root/{class_dir}/*.{jpg,jpeg,png,webp,…}`` (any case, e.g. ImageNet'
 one folder per class. Human class names come from ``class_names``, a file in one of the forms
 
 * JSON object ``{class_dir: name}`` (a list value: its first entry is the name), or the
-  ``imagenet_class_index.json`` form ``{"0": [class_dir, name], …}``;
+  ``imagenet_class_index.json`` form ``{"0": [class_dir, name], …}``, whose underscores are
+  read as spaces (``great_white_shark`` → "great white shark", as CLIP's prompts write it);
 * text, one class per line: ``class_dir name with spaces`` (first token = folder), or — when no
   line starts with a folder name — just the names, one per folder in sorted folder order
   (CLIP's ``classnames.txt``).
@@ -60,7 +61,8 @@ def _names_from_json(path: Path, folders: list[str]) -> dict[str, str]:
     values = list(data.values())
     if values and all(isinstance(v, list) and len(v) == 2 for v in values) \
             and not set(data) & set(folders):
-        return {str(v[0]): str(v[1]) for v in values}  # {"0": [class_dir, name]}
+        # {"0": [class_dir, name]}: Keras' file, whose names write spaces as underscores
+        return {str(v[0]): str(v[1]).replace("_", " ") for v in values}
     return {str(k): str(v[0] if isinstance(v, list) and v else v) for k, v in data.items()}
 
 
