@@ -98,3 +98,19 @@ rule report:
         "../envs/core.yaml"
     script:
         "../workflow/scripts/build_report.py"
+
+
+rule plan:
+    """What the config will embed and train: pairs per dataset, embedding widths and gigabytes,
+    the dictionaries with their K and steps. No outputs, so it runs whenever it is named:
+    `snakemake --cores 1 plan` (add `--config preflight=false` before the data are in place)."""
+    log:
+        "results/logs/plan.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow/scripts/plan_summary.py"

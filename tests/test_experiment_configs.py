@@ -19,6 +19,7 @@ import yaml
 
 from crossmodal.config import check_config
 from crossmodal.config_layers import load_layered, resolve_paths
+from crossmodal.plan import embedded_datasets, trained_dictionaries
 
 # two dry runs, ~4 s each on 2 idle cores: not marked `workflow`
 
@@ -227,3 +228,27 @@ def test_paper_b_interventions_evaluate_laion_coco_imagenet_and_fashioniq(paper_
     # each model's interventions go through its own SAE-A (the authors' β)
     for encoder in PAPER_B_ENCODERS:
         assert config["interventions"]["dictionary"][encoder] == f"sae_a_{encoder}"
+
+
+@pytest.mark.parametrize("fixture", ["paper_a", "paper_b"])
+def test_the_plan_lists_exactly_the_embeddings_a_dry_run_extracts(request, fixture):
+    config, jobs, _ = request.getfixturevalue(fixture)
+    extracted = {(w["encoder"], w["dataset"]) for r, w in jobs if r == "extract_embeddings"}
+    assert embedded_datasets(config) == extracted
+    trained = {(w["encoder"], w["method"]) for r, w in jobs if r == "train_dictionary"}
+    planned_runs = {(e, m) for e, m, _ in trained_dictionaries(config)}
+    assert planned_runs == trained
+    replicas = sum(1 for r, _ in jobs if r == "train_dictionary_replica")
+    assert len(trained_dictionaries(config)) == len(trained) + replicas
+
+
+def test_the_plan_of_the_default_config_matches_its_dry_run(tmp_path):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    process = dry_run(tmp_path, tmp_path / "config" / "config.yaml")
+    assert process.returncode == 0, process.stdout
+    jobs = planned(process.stdout)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    assert embedded_datasets(config) == {(w["encoder"], w["dataset"]) for r, w in jobs
+                                         if r == "extract_embeddings"}
+    trained = {(w["encoder"], w["method"]) for r, w in jobs if r == "train_dictionary"}
+    assert {(e, m) for e, m, _ in trained_dictionaries(config)} == trained
