@@ -162,7 +162,9 @@ def test_paper_a_plans_clip_declip_sae_ncl_and_the_case_studies(paper_a):
     config, jobs, counts = paper_a
     assert not TOY_RULES & set(counts), "toyworld jobs leaked into the real experiment"
     assert config["encoders"]["clip"] == {"backend": "open_clip", "name": "ViT-B-32",
-                                          "pretrained": "openai", "cache_dir": None}
+                                          "pretrained": "openai", "cache_dir": None,
+                                          "precision": "fp16"}     # on a GPU; fp32 on the CPU
+    assert {block["precision"] for block in config["encoders"].values()} == {"fp16"}
     assert config["dictionaries"]["mm_topk"]["k"] == 32
     assert config["dictionaries"]["mm_topk"]["expansion"] == 1  # n = d
     assert counts["webdataset_data"] == 1 and counts["coco_data"] == 1
