@@ -111,6 +111,6 @@ rule plan:
         mem_mb=2000,
         runtime=10,
     conda:
-        "../envs/core.yaml"
+        "../envs/encoders.yaml"  # widths from open_clip's and transformers' configs
     script:
         "../workflow/scripts/plan_summary.py"
