@@ -34,7 +34,7 @@ from crossmodal.store import read_embeddings, read_vectors
 from datafiles import corrupt_jpeg, jpeg_bytes, write_file, write_tar
 from test_workflow import ROOT, describe
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.experiment]  # `pytest -m experiment`
 
 EXPERIMENT = ROOT / "config" / "experiments" / "paperB-six-models.yaml"
 # the two encoders kept of the experiment's six: its names, so that its per-encoder blocks
