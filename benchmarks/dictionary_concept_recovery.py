@@ -26,12 +26,11 @@ import pandas as pd
 import torch
 
 from crossmodal.dictionaries import build_dictionary
-from crossmodal.dictionaries.evaluate import encode_in_batches
+from crossmodal.dictionaries.evaluate import concept_aucs
 from crossmodal.dictionaries.settings import training_settings
 from crossmodal.dictionaries.trainer import train_dictionary
-from crossmodal.modality.groundtruth import concept_recovery, modality_aucs
+from crossmodal.modality.groundtruth import concept_recovery
 from crossmodal.store import read_embeddings
-from crossmodal.world.concepts import FAMILY_BY_NAME, indicator_families
 
 DEFAULT_TRAINING = {"epochs": 5, "batch_size": 512, "lr": 5e-4, "grad_clip": 1.0,
                     "alignment": "paper"}
@@ -40,19 +39,12 @@ DEFAULT_TRAINING = {"epochs": 5, "batch_size": 512, "lr": 5e-4, "grad_clip": 1.0
 def recovery(model, test, pairs: int = 2000, seed: int = 0):
     """The per-concept recovery table (``groundtruth.concept_recovery``) of ``model`` on a
     seeded subsample of the test split, plus the share of latents active on it."""
-    family_of = indicator_families()
-    concepts = [c for c in test.pairs.columns if c in family_of]
-    sample = test.subsample(pairs, seed)
-    image_codes = encode_in_batches(model, sample.image)
-    text_codes = encode_in_batches(model, sample.text)
-    families = [family_of[c] for c in concepts]
-    kinds = [FAMILY_BY_NAME[family].modality for family in families]
-    aucs = modality_aucs(image_codes, text_codes, sample.pairs[concepts].to_numpy(dtype=bool),
-                         kinds)
-    n_latents = image_codes.shape[1]
+    scored = concept_aucs(model, test, pairs, seed)
+    n_latents = scored.image_codes.shape[1]
     no_groups = {"group": [None] * n_latents, "mds_group": [None] * n_latents}
-    table = concept_recovery(aucs, concepts, families, kinds, pd.DataFrame(no_groups))
-    active = ((image_codes != 0).any(0) | (text_codes != 0).any(0)).mean()
+    table = concept_recovery(scored.aucs, scored.concepts, scored.families, scored.modalities,
+                             pd.DataFrame(no_groups))
+    active = ((scored.image_codes != 0).any(0) | (scored.text_codes != 0).any(0)).mean()
     return table, float(active)
 
 

@@ -4,9 +4,12 @@ import math
 
 import numpy as np
 import pandas as pd
+import torch
 
+from crossmodal.dictionaries.evaluate import concept_aucs
 from crossmodal.dictionaries.gates import bimodal_concept_auc, dictionary_gates
 from crossmodal.modality.groundtruth import concept_recovery, modality_aucs
+from crossmodal.store import Embeddings
 
 METRICS = pd.DataFrame([
     {"encoder": "toyclip", "method": "sae", "stable_rank_d": 29.0, "r2": 0.96,
@@ -122,3 +125,33 @@ def test_the_recovered_share_needs_both_the_auc_and_the_right_group():
     without_probes = dictionary_gates(METRICS.iloc[:1], SUMMARY,
                                       concepts.drop(columns="linear_auc"), {})
     assert np.isnan(_gate(without_probes, "sae", "unimodal_linear_auc")["value"])
+
+
+class _IdentityDictionary:
+    """Codes = the embedding itself: latent k detects whatever coordinate k carries."""
+
+    device = torch.device("cpu")
+
+    def encode(self, x):
+        return x
+
+
+def test_concept_aucs_scores_each_concept_on_the_modalities_that_show_it():
+    rng = np.random.default_rng(0)
+    circle = np.arange(40) % 2 == 0
+    stripes = np.arange(40) % 4 == 0
+    pairs = pd.DataFrame({"pair_id": range(40), "gt_shape_circle": circle,
+                          "gt_texture_stripes": stripes, "caption": "x"})
+    image = np.stack([circle, stripes, rng.normal(size=40)], axis=1).astype(np.float32)
+    text = np.stack([circle, rng.normal(size=40), rng.normal(size=40)],
+                    axis=1).astype(np.float32)
+    scored = concept_aucs(_IdentityDictionary(), Embeddings(pairs, image, text, {}),
+                          pairs=1000, seed=0)
+    assert scored.concepts == ["gt_shape_circle", "gt_texture_stripes"]
+    assert scored.modalities == ["bimodal", "image"]
+    # latent 0 is circle on both modalities, latent 1 is stripes on images
+    assert scored.aucs["image"][0, 0] == 1.0 and scored.aucs["text"][0, 0] == 1.0
+    assert scored.aucs["image"][1, 1] == 1.0
+    assert np.isnan(scored.aucs["text"][1]).all()  # captions do not show an image-only concept
+    no_concepts = Embeddings(pairs[["pair_id"]], image, text, {})
+    assert concept_aucs(_IdentityDictionary(), no_concepts, pairs=10, seed=0) is None

@@ -7,15 +7,10 @@ import pandas as pd
 
 from crossmodal import runtime
 from crossmodal.dictionaries.checkpoint import load_with_embeddings
-from crossmodal.dictionaries.evaluate import encode_in_batches, paired_codes
+from crossmodal.dictionaries.evaluate import concept_aucs, paired_codes
 from crossmodal.modality.features import LatentStatistics
-from crossmodal.modality.groundtruth import (
-    concept_recovery,
-    latent_modality_auc,
-    modality_aucs,
-)
+from crossmodal.modality.groundtruth import concept_recovery, latent_modality_auc
 from crossmodal.store import write_frame
-from crossmodal.world.concepts import FAMILY_BY_NAME, indicator_families
 
 CONCEPT_COLUMNS = ["concept", "family", "modality",
                    *(f"{c}_{m}" for m in ("image", "text")
@@ -35,21 +30,13 @@ def groundtruth(model, embeddings, features: pd.DataFrame, pairs: int, seed: int
     """AUC of every latent for every ``gt_*`` concept on a seeded subsample of pairs, on image
     rows and on caption rows (``modality_aucs``), read per latent (``latent_modality_auc``)
     and per concept (``concept_recovery``)."""
-    family_of = indicator_families()
-    concepts = [c for c in embeddings.pairs.columns if c in family_of]
-    if not concepts:
+    scored = concept_aucs(model, embeddings, pairs, seed)
+    if scored is None:
         return features, pd.DataFrame(columns=CONCEPT_COLUMNS)
-    sample = embeddings.subsample(pairs, seed)
-    image_codes = encode_in_batches(model, sample.image)
-    text_codes = encode_in_batches(model, sample.text)
-    families = [family_of[c] for c in concepts]
-    kinds = [FAMILY_BY_NAME[family].modality for family in families]
-    aucs = modality_aucs(image_codes, text_codes, sample.pairs[concepts].to_numpy(dtype=bool),
-                         kinds)
-    per_latent = latent_modality_auc(aucs, concepts)
-    return (pd.concat([features, per_latent], axis=1),
-            concept_recovery(aucs, concepts, families, kinds, features)[CONCEPT_COLUMNS])
-
+    per_latent = latent_modality_auc(scored.aucs, scored.concepts)
+    per_concept = concept_recovery(scored.aucs, scored.concepts, scored.families,
+                                   scored.modalities, features)
+    return pd.concat([features, per_latent], axis=1), per_concept[CONCEPT_COLUMNS]
 
 def main(snakemake):
     analysis, seed = snakemake.params.analysis, snakemake.params.seed

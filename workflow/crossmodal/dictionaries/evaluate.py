@@ -15,6 +15,8 @@ import torch
 from crossmodal.dictionaries.base import Dictionary
 from crossmodal.modality.energy import bimodal_energy_share
 from crossmodal.modality.features import LatentStatistics
+from crossmodal.modality.groundtruth import modality_aucs
+from crossmodal.world.concepts import FAMILY_BY_NAME, indicator_families
 
 DEGENERATE_FREQUENCY = 0.99
 
@@ -39,6 +41,38 @@ def encode_in_batches(model: Dictionary, x: np.ndarray, batch_size: int = 4096) 
     out = [model.encode(torch.as_tensor(x[i:i + batch_size], device=device)).cpu()
            for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()
+
+
+@dataclass(frozen=True)
+class ConceptAUCs:
+    """Every latent scored against every ground-truth concept on a sample of pairs:
+    ``aucs[m]`` (C, K) per modality m (``groundtruth.modality_aucs``), the C concepts with their
+    families and modalities, and the sample's (n, K) codes."""
+
+    concepts: list[str]
+    families: list[str]
+    modalities: list[str]
+    aucs: dict[str, np.ndarray]
+    image_codes: np.ndarray
+    text_codes: np.ndarray
+
+
+def concept_aucs(model: Dictionary, embeddings, pairs: int, seed: int) -> ConceptAUCs | None:
+    """Encode a seeded subsample of ``pairs`` pairs of ``embeddings`` (a ``store.Embeddings``)
+    and score each latent against each ``gt_*`` concept column; None without such columns."""
+    family_of = indicator_families()
+    concepts = [c for c in embeddings.pairs.columns if c in family_of]
+    if not concepts:
+        return None
+    sample = embeddings.subsample(pairs, seed)
+    image_codes = encode_in_batches(model, sample.image)
+    text_codes = encode_in_batches(model, sample.text)
+    families = [family_of[c] for c in concepts]
+    modalities = [FAMILY_BY_NAME[family].modality for family in families]
+    labels = sample.pairs[concepts].to_numpy(dtype=bool)
+    return ConceptAUCs(concepts, families, modalities,
+                       modality_aucs(image_codes, text_codes, labels, modalities),
+                       image_codes, text_codes)
 
 
 @torch.no_grad()
