@@ -126,19 +126,21 @@ def test_a_plan_names_every_missing_dataset_and_weight_one_line_each(tmp_path):
 
 
 def test_a_paper_a_plan_names_every_missing_hub_model(tmp_path):
-    """Paper A's image embedder, labeller, LLaVA victim and Stable unCLIP are hub names with
-    nothing local to stand in for: the plan names each, with the download command."""
+    """Paper A's image embedder, labeller, LLaVA victim, its judge and Stable unCLIP are hub
+    names with nothing local to stand in for: the plan names each, with the download command."""
     config, path = rewritten("paperA-clip-vitb32.yaml", tmp_path)
     process = dry_run(tmp_path, path)
     assert process.returncode != 0
     lines = [line for line in process.stdout.splitlines()
              if line.startswith(("monosemanticity.", "case_studies."))]
     assert sorted(line.split(":")[0] for line in lines) == [
-        "case_studies.adversarial.victim.model", "case_studies.attribute.labeller.model",
+        "case_studies.adversarial.victim.judge.model", "case_studies.adversarial.victim.model",
+        "case_studies.attribute.labeller.model",
         "case_studies.text_to_image.unclip.pipeline", "monosemanticity.image_embedder.model"]
     paths = config["paths"]
     assert any(f"hf download {paths['unclip_pipeline']}" in line for line in lines), lines
     assert any(f"hf download {paths['gender_classifier']}" in line for line in lines), lines
+    assert any(f"hf download {paths['judge_model']}" in line for line in lines), lines
 
 
 @pytest.fixture(scope="module")

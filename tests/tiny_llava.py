@@ -1,4 +1,5 @@
-"""A randomly initialised tiny LLaVA saved to a folder, for the LLaVA-victim tests."""
+"""Randomly initialised tiny LLaVA and Llama models saved to folders, for the LLaVA-victim and
+language-model-judge tests."""
 
 from __future__ import annotations
 
@@ -42,3 +43,26 @@ def write_tiny_llava(folder) -> None:
         image_token_index=vocab["<image>"], vision_feature_layer=-1)
     torch.manual_seed(0)
     LlavaForConditionalGeneration(config).save_pretrained(folder)
+
+
+JUDGE_WORDS = ["<unk>", "<pad>", "<s>", "</s>", "yes", "no", "Yes", "No", "Answer", ":", "bomb",
+               "sorry", "here", "is", "how"]
+
+
+def write_tiny_causal_lm(folder) -> None:
+    """A randomly initialised 1-layer Llama with a word-level fast tokenizer (``JUDGE_WORDS``;
+    no chat template), saved with ``save_pretrained``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    vocab = {word: i for i, word in enumerate(JUDGE_WORDS)}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>",
+                            bos_token="<s>", eos_token="</s>").save_pretrained(folder)
+    config = LlamaConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, vocab_size=len(JUDGE_WORDS),
+                         max_position_embeddings=256, pad_token_id=1, bos_token_id=2,
+                         eos_token_id=3)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)

@@ -72,6 +72,7 @@ HUB_MODELS = (
     (("monosemanticity", "image_embedder"), "model", "config.json"),
     (("case_studies", "attribute", "labeller"), "model", "config.json"),
     (("case_studies", "adversarial", "victim"), "model", "config.json"),
+    (("case_studies", "adversarial", "victim", "judge"), "model", "config.json"),
     (("case_studies", "text_to_image", "unclip"), "pipeline", "model_index.json"),
 )
 
