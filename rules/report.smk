@@ -102,7 +102,8 @@ rule report:
 
 rule plan:
     """What the config will embed and train: pairs per dataset, embedding widths and gigabytes,
-    the dictionaries with their K and steps. No outputs, so it runs whenever it is named:
+    the dictionaries with their K and steps, and with `--config unit_costs=<csv>` (measured by
+    benchmarks/unit_costs.py) the hours they need. No outputs, so it runs whenever it is named:
     `snakemake --cores 1 plan` (add `--config preflight=false` before the data are in place)."""
     log:
         "results/logs/plan.log",

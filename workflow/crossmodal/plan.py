@@ -11,6 +11,10 @@ Three tables from the config and the data on disk, no model loaded:
 * dictionaries — every trained dictionary with its K = expansion · d, training pairs, epochs and
   optimizer steps, epochs · ⌊pairs / batch⌋, seed replicas included.
 
+Given a table of measured per-unit costs (``unit_costs``: pairs/s per encoder architecture,
+steps/s per dictionary shape, each on a named device), both tables also get the hours those
+rates predict, and the plan ends with the totals and the measurements it used.
+
 Which (encoder, dataset) pairs are embedded and which dictionaries are trained follow ``all``; a
 test compares both with the jobs of a dry run for the default and both experiment configs.
 """
@@ -27,8 +31,11 @@ import pyarrow.parquet as pq
 
 from crossmodal.config import dataset_splits
 from crossmodal.data.source import IMAGE_SUFFIXES
+from crossmodal.unit_costs import dictionary_key, encoder_key, with_hours
 
 BYTES_PER_VALUE = 4  # float32
+HOURS_HEADING = ("Estimated hours (forward passes and optimizer steps only; decoding, metrics and "
+                 "case studies not counted):")
 
 
 def embedded_datasets(config: Mapping) -> set[tuple[str, str]]:
@@ -168,21 +175,47 @@ def dictionaries_table(config: Mapping, embeddings: pd.DataFrame, results: Path
         rows.append({"encoder": encoder, "dictionary": method, "seed": seed,
                      "architecture": spec["architecture"],
                      "K": spec.get("expansion", 1) * width.get(encoder, math.nan),
-                     "pairs": own, "epochs": epochs,
+                     "pairs": own, "epochs": epochs, "batch_size": batch,
                      "steps": math.nan if math.isnan(own)
                      else epochs * max(1, math.floor(own / batch))})
     return pd.DataFrame(rows)
 
 
-def plan_text(config: Mapping, results: Path) -> str:
-    """The printed plan: the two tables and their totals."""
+def with_costs(config: Mapping, embeddings: pd.DataFrame, dictionaries: pd.DataFrame,
+               costs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables with the rate each row's key has in ``costs`` and the hours it predicts."""
+    encoder_keys = embeddings["encoder"].map(
+        lambda name: encoder_key(config["encoders"][name]))
+    width = embeddings.drop_duplicates("encoder").set_index("encoder")["d"]
+    dictionary_keys = pd.Series(
+        [dictionary_key(config["dictionaries"][row.dictionary], width[row.encoder],
+                        row.batch_size) if not math.isnan(width[row.encoder]) else ""
+         for row in dictionaries.itertuples()], dtype=object)
+    return (with_hours(embeddings, encoder_keys, "pairs", costs, "embed"),
+            with_hours(dictionaries, dictionary_keys, "steps", costs, "train"))
+
+
+def _hours_line(name: str, table: pd.DataFrame) -> str:
+    unmeasured = int(table["rate_per_s"].isna().sum())
+    line = f"{name}: {table['hours'].sum():,.2f} h at the measured rates"
+    return line + (f" ({unmeasured} rows without a measurement)" if unmeasured else "")
+
+
+def plan_text(config: Mapping, results: Path, costs: pd.DataFrame | None = None) -> str:
+    """The printed plan: the two tables and their totals; with ``costs``, the hours too."""
     embeddings = embeddings_table(config, results)
     dictionaries = dictionaries_table(config, embeddings, results)
+    if costs is not None:
+        embeddings, dictionaries = with_costs(config, embeddings, dictionaries, costs)
     total = embeddings["gigabytes"].sum(min_count=1)
     lines = ["Embeddings (float32, image and text rows):",
              embeddings.to_string(index=False, float_format=lambda x: f"{x:,.3g}"),
              f"total on disk: {total:,.2f} GB"
              + (" (some sizes unknown)" if embeddings["gigabytes"].isna().any() else ""),
              "", f"Dictionaries to train ({len(dictionaries)} runs):",
-             dictionaries.to_string(index=False, float_format=lambda x: f"{x:,.0f}")]
+             dictionaries.to_string(index=False, float_format=lambda x: f"{x:,.4g}")]
+    if costs is not None:
+        lines += ["", HOURS_HEADING, _hours_line("embedding", embeddings), _hours_line("training", dictionaries),
+                  "measurements used:",
+                  costs.to_string(index=False, float_format=lambda x: f"{x:,.4g}")]
     return "\n".join(lines)
