@@ -23,6 +23,8 @@ from __future__ import annotations
 import ast
 import copy
 import logging
+import multiprocessing
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -152,41 +154,61 @@ class Planner:
             return error
 
 
+def perturb(planner: Planner, base: dict, base_jobs: dict, path: tuple, value,
+            config_file: Path) -> tuple[tuple, object, dict | None, list[str]]:
+    """(path, value tried, {rule: "params" | "input" | "structure"} or None when no nearby
+    value passes the config checks, the rejections)."""
+    errors = []
+    for candidate in candidates(value, path):
+        config_file.write_text(yaml.safe_dump(with_leaf(base, path, candidate),
+                                              sort_keys=False))
+        jobs = planner.jobs(config_file)
+        if isinstance(jobs, Exception):
+            errors.append(f"{candidate!r}: {str(jobs).splitlines()[0][:100]}")
+            continue
+        reruns = {}
+        for key in jobs.keys() | base_jobs.keys():
+            if key not in jobs or key not in base_jobs:
+                reruns.setdefault(key[0], "structure")
+            elif jobs[key][0] != base_jobs[key][0]:
+                reruns[key[0]] = "params"
+            elif jobs[key][2] != base_jobs[key][2]:
+                reruns.setdefault(key[0], "input")  # it names an input file
+        return path, candidate, reruns, errors
+    return path, None, None, errors
+
+
+_WORKER: dict = {}  # what each forked worker of `scope` reads (set before the fork)
+
+
+def _perturb_share(share: int) -> list:
+    """Every ``workers``-th leaf from ``share`` on, in a worker with its own config file."""
+    state = _WORKER
+    config_file = state["workdir"] / f"perturbed-{share}.yaml"
+    return [perturb(state["planner"], state["base"], state["base_jobs"], path, value, config_file)
+            for path, value in state["leaves"][share::state["workers"]]]
+
+
 @pytest.fixture(scope="module")
 def scope(tmp_path_factory):
     """{leaf path: (value tried, {rule: "params" | "input" | "structure"})} for every leaf,
-    plus the unperturbed jobs and the leaves no nearby value could change."""
+    plus the unperturbed jobs and the leaves no nearby value could change. The leaves are
+    shared among one forked worker per core (each DAG is independent)."""
     logging.getLogger("snakemake").setLevel(logging.ERROR)
     workdir = tmp_path_factory.mktemp("rerun_scope")
     planner = Planner(workdir)
     base = yaml.safe_load(SMOKE.read_text())
     base_jobs = planner.jobs(SMOKE)
     assert isinstance(base_jobs, dict), base_jobs
-    config_file = workdir / "perturbed.yaml"
-    found, frozen = {}, {}
-    for path, value in leaves(base):
-        if path == ("replace",):
-            continue  # the layering switch, not a setting
-        errors = []
-        for candidate in candidates(value, path):
-            config_file.write_text(yaml.safe_dump(with_leaf(base, path, candidate),
-                                                  sort_keys=False))
-            jobs = planner.jobs(config_file)
-            if isinstance(jobs, Exception):
-                errors.append(f"{candidate!r}: {str(jobs).splitlines()[0][:100]}")
-                continue
-            reruns = {}
-            for key in jobs.keys() | base_jobs.keys():
-                if key not in jobs or key not in base_jobs:
-                    reruns.setdefault(key[0], "structure")
-                elif jobs[key][0] != base_jobs[key][0]:
-                    reruns[key[0]] = "params"
-                elif jobs[key][2] != base_jobs[key][2]:
-                    reruns.setdefault(key[0], "input")  # it names an input file
-            found[path] = (candidate, reruns)
-            break
-        else:
-            frozen[path] = errors
+    all_leaves = [(path, value) for path, value in leaves(base) if path != ("replace",)]
+    workers = min(4, len(os.sched_getaffinity(0)))
+    _WORKER.update(workdir=workdir, planner=planner, base=base, base_jobs=base_jobs,
+                   leaves=all_leaves, workers=workers)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        results = [row for share in pool.map(_perturb_share, range(workers)) for row in share]
+    found = {path: (candidate, reruns) for path, candidate, reruns, _ in results
+             if reruns is not None}
+    frozen = {path: errors for path, _, reruns, errors in results if reruns is None}
     return base_jobs, found, frozen
 
 
