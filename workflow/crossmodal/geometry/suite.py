@@ -56,6 +56,7 @@ from crossmodal.geometry.ranks import (
     singular_values,
     stable_rank_of_spectrum,
 )
+from crossmodal.geometry.spectrum import psd_ranks
 from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
 
 NAN = float("nan")
@@ -148,11 +149,16 @@ def _live_block(normalised: torch.Tensor) -> torch.Tensor:
     return normalised if bool(live.all()) else normalised[live][:, live]
 
 
-def _coactivation_metrics(gram: torch.Tensor, atoms: torch.Tensor | None) -> dict[str, float]:
+def _coactivation_metrics(gram: torch.Tensor, atoms: torch.Tensor | None,
+                          seed: int = 0) -> dict[str, float]:
+    """Ranks of the normalised Zᵀ Z over its live block (exact up to ``spectrum.EXACT_MAX``
+    live latents, estimated above with ``effective_rank_z_error`` its standard error),
+    connectivity and negative interference."""
     normalised = normalise_columns(gram, in_place=True)
-    stable, effective = _ranks(_live_block(normalised), symmetric=True)
+    ranks = psd_ranks(_live_block(normalised), seed=seed)
     interference = NAN if atoms is None else negative_interference(normalised, atoms)
-    return {"stable_rank_z": stable, "effective_rank_z": effective,
+    return {"stable_rank_z": ranks.stable, "effective_rank_z": ranks.effective,
+            "effective_rank_z_error": ranks.effective_error,
             "connectivity": connectivity(normalised), "negative_interference": interference}
 
 
@@ -168,7 +174,7 @@ def _modality_metrics(state: CodePass, atoms: torch.Tensor, image_energy: np.nda
             "rho": functional_alignment(bridge, mu, tau),
             "fda": transport.fda, "fda_alpha": transport.alpha,
             "fda_unimodal": transport.unimodal, "fda_epsilon": transport.epsilon,
-            "transport_cost": transport.cost,
+            "transport_cost": transport.cost, "transport_gap": transport.gap,
             "p_acc": probe_result(probe.accuracy(), image_energy, text_energy, tau, rule).p_acc}
 
 
@@ -177,7 +183,7 @@ def _suffixed(metrics: dict, name: str) -> dict:
 
 
 MODALITY_METRICS = ("rho", "fda", "fda_alpha", "fda_unimodal", "fda_epsilon", "transport_cost",
-                    "p_acc")
+                    "transport_gap", "p_acc")
 
 
 def _names(conventions) -> list[str]:
@@ -215,7 +221,7 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
                "l0": state.l0 / rows, "l1": state.l1 / rows,
                "dead_share": float(np.isnan(mu).mean()),
                "bimodal_energy_share": energy_shares(statistics, tau)["bimodal_energy_share"]}
-    metrics.update(_coactivation_metrics(state.coactivation.gram, atoms))
+    metrics.update(_coactivation_metrics(state.coactivation.gram, atoms, seed))
     if atoms is None:
         missing = ("stable_rank_d", "effective_rank_d", "stable_rank_d_weighted",
                    "effective_rank_d_weighted", "coherence", "delta_r1", "recall1_full",
