@@ -47,7 +47,8 @@ from tqdm import tqdm
 
 from crossmodal.case_studies.attack_cases import AttackCase
 from crossmodal.case_studies.judges import build_judge, judge_answers, refusal_judge
-from crossmodal.encoders.base import Encoder, MissingWeightsError
+from crossmodal.encoders.base import Encoder
+from crossmodal.encoders.transformers_backend import pretrained_offline
 from crossmodal.metrics.uncertainty import LEVEL, half_width_from_std, interval_column
 
 GROUPS = ("ImgD", "TextD", "CrossD")
@@ -380,19 +381,13 @@ class LlavaVictim:
         ``MissingWeightsError`` naming the model when absent."""
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-        try:
-            model = LlavaForConditionalGeneration.from_pretrained(name, local_files_only=True)
-            processor = AutoProcessor.from_pretrained(name, local_files_only=True)
-        except (OSError, ValueError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise MissingWeightsError(
-                f"LLaVA victim {name!r} could not be loaded offline ({reason}); run `hf download "
-                f"{name}` (`huggingface-cli download` before huggingface_hub 1.0) on a machine "
-                f"with network and copy the hub cache here, or set "
-                f"`case_studies.adversarial.victim.model` to a local directory holding the model "
-                f"and its processor"
-            ) from None
-        return model, processor
+        return pretrained_offline(name, (LlavaForConditionalGeneration, AutoProcessor),
+                                  lambda reason: (
+            f"LLaVA victim {name!r} could not be loaded offline ({reason}); run `hf download "
+            f"{name}` (`huggingface-cli download` before huggingface_hub 1.0) on a machine "
+            f"with network and copy the hub cache here, or set "
+            f"`case_studies.adversarial.victim.model` to a local directory holding the model "
+            f"and its processor"))
 
     def generate(self, pixels: torch.Tensor, instruction: str, seed: int) -> list[str]:
         """``attempts`` sampled answers to (image (3, H, W) in [0, 1], instruction); the sampling

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 from PIL import Image
 
-from crossmodal.encoders.base import MissingWeightsError
-from crossmodal.encoders.transformers_backend import missing_weights_message
+from crossmodal.encoders.transformers_backend import missing_weights_message, pretrained_offline
 from crossmodal.errors import CrossmodalError
 
 LABEL_COLUMNS = ["pair_id", "attribute", "score", "confident"]
@@ -31,12 +30,9 @@ def load_image_classifier(model: str, device: str = "cpu", batch_size: int = 32)
     a directory written by ``save_pretrained``); one-line ``MissingWeightsError`` when absent."""
     from transformers import AutoImageProcessor, AutoModelForImageClassification, pipeline
 
-    try:
-        network = AutoModelForImageClassification.from_pretrained(model, local_files_only=True)
-        processor = AutoImageProcessor.from_pretrained(model, local_files_only=True)
-    except (OSError, ValueError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise MissingWeightsError(missing_weights_message(model, None, reason)) from None
+    network, processor = pretrained_offline(
+        model, (AutoModelForImageClassification, AutoImageProcessor),
+        lambda reason: missing_weights_message(model, None, reason))
     return pipeline("image-classification", model=network, image_processor=processor,
                     device=device, batch_size=batch_size)
 

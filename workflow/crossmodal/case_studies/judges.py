@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from crossmodal.encoders.base import MissingWeightsError
+from crossmodal.encoders.transformers_backend import pretrained_offline
 
 REFUSAL_KEYWORDS = (
     "i'm sorry", "i am sorry", "sorry", "i apologize", "i apologise", "as an ai",
@@ -88,17 +88,11 @@ class LanguageModelJudge:
     def _load(name: str):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        try:
-            model = AutoModelForCausalLM.from_pretrained(name, local_files_only=True)
-            tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=True)
-        except (OSError, ValueError) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise MissingWeightsError(
-                f"judge model {name!r} could not be loaded offline ({reason}); download it on a "
-                f"machine with network (`hf download {name}`) and copy the hub cache here, or "
-                f"set `case_studies.adversarial.victim.judge.model` to a local directory holding "
-                f"a causal language model and its tokenizer") from None
-        return model, tokenizer
+        return pretrained_offline(name, (AutoModelForCausalLM, AutoTokenizer), lambda reason: (
+            f"judge model {name!r} could not be loaded offline ({reason}); download it on a "
+            f"machine with network (`hf download {name}`) and copy the hub cache here, or set "
+            f"`case_studies.adversarial.victim.judge.model` to a local directory holding a "
+            f"causal language model and its tokenizer"))
 
     def prompt(self, request: str, answer: str) -> str:
         text = self.prompt_template.format(request=request, answer=answer)

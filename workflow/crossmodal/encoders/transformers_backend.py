@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from PIL import Image
@@ -91,6 +91,16 @@ def in_hub_cache(model: str, filename: str, cache_dir: str | None = None) -> boo
     except HFValidationError:
         return False
     return isinstance(found, str) and os.path.isfile(found)
+
+
+def pretrained_offline(name: str, classes: Sequence, describe: Callable[[str], str]) -> tuple:
+    """``cls.from_pretrained(name, local_files_only=True)`` for each of ``classes`` (a model
+    class, its processor or tokenizer class …), never the network; a one-line
+    ``MissingWeightsError(describe(reason))`` when any of them is not on this machine."""
+    try:
+        return tuple(cls.from_pretrained(name, local_files_only=True) for cls in classes)
+    except (OSError, ValueError) as error:
+        raise MissingWeightsError(describe(_first_line(error))) from None
 
 
 def check_offline(model: str, cache_dir: str | None = None) -> None:

@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from crossmodal.geometry.ranks import effective_rank_of_spectrum, stable_rank_of_spectrum
+
 EXACT_MAX = 8192
 PROBES = 32
 LANCZOS_STEPS = 64
@@ -128,8 +130,6 @@ def psd_ranks(matrix: torch.Tensor, exact_max: int = EXACT_MAX, probes: int = PR
               steps: int = LANCZOS_STEPS, seed: int = 0) -> SpectrumRanks:
     """Stable and effective rank of a PSD ``matrix`` (L, L) (module docstring): exact up to
     ``exact_max`` rows, estimated above."""
-    from crossmodal.geometry.ranks import effective_rank_of_spectrum, stable_rank_of_spectrum
-
     if matrix.shape[0] == 0:
         return SpectrumRanks(math.nan, math.nan, math.nan, "exact")
     if matrix.shape[0] <= exact_max:

@@ -100,8 +100,8 @@ class CodePass:
                      ("full_image", "full_text", "ablated_image", "ablated_text"))
 
 
-def _ranks(matrix: torch.Tensor, symmetric: bool = False) -> tuple[float, float]:
-    spectrum = singular_values(matrix, symmetric)
+def _ranks(matrix: torch.Tensor) -> tuple[float, float]:
+    spectrum = singular_values(matrix)
     return stable_rank_of_spectrum(spectrum), effective_rank_of_spectrum(spectrum)
 
 
