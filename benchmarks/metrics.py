@@ -2,6 +2,7 @@
 
     python benchmarks/metrics.py [--pairs 40000] [--fda-k 4096] [--large-k 32768] [--quick]
                                  [--parts abd] [--route-k 4096 8192 16384 32768]
+                                 [--suite-k 8192 16384 32768] [--profile]
 
 Every part runs in a fresh process, so its peak resident memory (ru_maxrss) is its own
 (≈ 0.4 GiB of it is the interpreter with torch). Data are random: unit atoms, energies uniform on
@@ -17,6 +18,10 @@ Every part runs in a fresh process, so its peak resident memory (ru_maxrss) is i
     K × K transport plan (O(K²) memory, ≈ 33 bytes per arc in POT's network simplex plus input
     and output). They are timed at smaller K and extrapolated (K³ and the measured K-doubling
     factor); on a GPU, or restricted to the live latents / energy support, they shrink.
+(e) The whole ``dictionary_metrics`` of one dictionary for real (both conventions, as the rule
+    computes them) at each ``--suite-k``: d = 512, TopK k = 50 with random atoms, so every latent
+    fires (the worst case for the ranks and the transport), on ``--pairs`` random pairs; with
+    ``--profile`` the 15 costliest calls are printed.
 (d) What replaces them at large K, run for real: the ranks of the normalised Zᵀ Z by Lanczos
     (stable rank, exact) and stochastic Lanczos quadrature (effective rank, with its standard
     error; the exact value beside it up to K = 8192), and FDA through column generation (its
@@ -224,6 +229,41 @@ def part_large_routes(args) -> None:
                f"{sparse.cost:.8f}, gap {sparse.gap:.1e}{against}", seconds, peak)
 
 
+def time_whole_suite(n_pairs: int, d: int, n_latents: int, k: int, profile: bool
+                     ) -> tuple[float, dict]:
+    """Seconds and result of ``dictionary_metrics`` (both conventions, default dtype) of a
+    random TopK dictionary on random pairs."""
+    import cProfile
+    import pstats
+
+    from crossmodal.dictionaries import build_dictionary
+    from crossmodal.geometry import dictionary_metrics
+
+    image, text = random_pairs(n_pairs, d)
+    model = build_dictionary({"architecture": "topk", "expansion": n_latents / d, "k": k}, d)
+    profiler = cProfile.Profile() if profile else None
+    start = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    metrics = dictionary_metrics(model, image, text, conventions=("authors", "paper"))
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return time.perf_counter() - start, metrics
+
+
+def part_whole_suite(args) -> None:
+    print(f"(e) the whole dictionary_metrics, both conventions, {args.pairs} pairs, d = 512, "
+          "TopK k = 50, random atoms (every latent live)", flush=True)
+    for size in args.suite_k:
+        (seconds, metrics), peak = isolated(time_whole_suite, args.pairs, 512, size, 50,
+                                            args.profile)
+        shown = ("stable_rank_z", "effective_rank_z", "effective_rank_z_error", "rho", "fda",
+                 "transport_gap", "rho_paper", "fda_paper", "delta_r1", "p_acc")
+        record("e", f"K = {size}: " + ", ".join(f"{name} {metrics[name]:.4g}" for name in shown),
+               seconds, peak)
+
+
 def part_fda(args) -> None:
     print(f"(a) FDA with the bridge, K = {args.fda_k}, d = 256, exact ot.emd", flush=True)
     (seconds, value), peak = isolated(time_fda, args.fda_k, 256)
@@ -273,13 +313,15 @@ def main() -> None:
     parser.add_argument("--fda-k", type=int, default=4096)
     parser.add_argument("--large-k", type=int, default=32768)
     parser.add_argument("--quick", action="store_true", help="smaller extrapolation ladders")
-    parser.add_argument("--parts", default="abd", help="which of the parts a, b, c, d to run")
+    parser.add_argument("--parts", default="abd", help="which of the parts a-e to run")
     parser.add_argument("--route-k", type=int, nargs="+", default=[4096, 8192, 16384, 32768])
+    parser.add_argument("--suite-k", type=int, nargs="+", default=[8192, 16384, 32768])
+    parser.add_argument("--profile", action="store_true", help="profile part (e)")
     args = parser.parse_args()
     print(f"{torch.get_num_threads()} torch threads; times in s, peak RSS per part in GiB "
           "(* = estimate)")
     for name, part in (("a", part_fda), ("b", part_suite), ("c", part_large),
-                       ("d", part_large_routes)):
+                       ("d", part_large_routes), ("e", part_whole_suite)):
         if name in args.parts:
             part(args)
     print("\n| part | what | seconds | peak GiB |\n|---|---|---:|---:|")

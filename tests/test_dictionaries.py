@@ -12,10 +12,15 @@ from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.alignment import alignment_penalty, zero_top1
 from crossmodal.dictionaries.batchtopk import BatchTopKSAE
 from crossmodal.dictionaries.beta import beta_grid, select_beta
-from crossmodal.dictionaries.evaluate import code_statistics, energy_shares
+from crossmodal.dictionaries.evaluate import (
+    CodeCache,
+    code_statistics,
+    energy_shares,
+    paired_codes,
+)
 from crossmodal.dictionaries.identity import IdentityDictionary
 from crossmodal.dictionaries.jumprelu import JumpReLUSAE
-from crossmodal.dictionaries.mp import first_argmax, matching_pursuit
+from crossmodal.dictionaries.mp import first_argmax, gram_rows, matching_pursuit, pursuit_path
 from crossmodal.dictionaries.ncl import MultimodalNCL
 from crossmodal.dictionaries.settings import training_pairs, training_settings
 from crossmodal.dictionaries.topk import TopKSAE
@@ -92,6 +97,36 @@ def test_matching_pursuit_residual_never_grows_with_unit_atoms():
         norms.append(matching_pursuit(x, atoms, steps)[1].norm(dim=1))
     for before, after in itertools.pairwise(norms):
         assert (after <= before + 1e-5).all()
+
+
+def test_sparse_decode_without_autograd_equals_the_dense_product():
+    model = build_dictionary({"architecture": "topk", "expansion": 8, "k": 3}, 16, seed=0)
+    x = torch.randn(20, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        codes = model.encode(x)
+        sparse = model.decode(codes)           # 3 of 128 non-zero: the COO route
+        dense = codes @ model.dictionary + model.decoder_bias
+    torch.testing.assert_close(sparse, dense)
+    assert model.decode(codes).requires_grad  # with autograd: the dense, differentiable route
+
+
+def test_gram_rows_on_demand_equal_the_formed_gram():
+    atoms = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 2.0]])
+    index = torch.tensor([2, 0])
+    expected = torch.tensor([[0.0, 1.6, 4.0], [1.0, 0.6, 0.0]])
+    torch.testing.assert_close(gram_rows(atoms)(index), expected)
+    torch.testing.assert_close(gram_rows(atoms, max_bytes=0)(index), expected)
+
+
+@pytest.mark.parametrize("selection", ["abs", "max"])
+def test_pursuit_without_the_gram_matrix_takes_the_same_path(selection):
+    """Bounding memory (no K × K Gram) must not change a single choice."""
+    generator = torch.Generator().manual_seed(3)
+    atoms = torch.randn(256, 16, generator=generator, dtype=torch.float64)
+    x = torch.randn(40, 16, generator=generator, dtype=torch.float64)
+    formed = pursuit_path(x, atoms, 12, selection)
+    on_demand = pursuit_path(x, atoms, 12, selection, max_gram_bytes=0)
+    assert torch.equal(formed, on_demand)
 
 
 @pytest.mark.parametrize("model_class", [TopKSAE, BatchTopKSAE])
@@ -268,6 +303,23 @@ def test_code_statistics_and_energy_shares_by_hand(batch_size):
     shares = energy_shares(stats)
     assert shares["bimodal_energy_share"] == pytest.approx(2.75 / 3.75)
     assert shares["degenerate_energy_share"] == 0.0
+
+
+def test_code_cache_replays_the_first_pass_and_gives_up_on_dense_codes():
+    generator = torch.Generator().manual_seed(0)
+    image, text = (torch.randn(50, 8, generator=generator).numpy() for _ in range(2))
+    model = build_dictionary({"architecture": "topk", "expansion": 8, "k": 2}, 8, seed=0)
+    cache = CodeCache()
+    first = [codes for _, _, *codes in paired_codes(model, image, text, 16, cache)]
+    assert cache.complete and len(cache.batches) == 4   # 2 of 64 latents: sparse enough
+    model.encode = None  # a replay must not encode again
+    second = [codes for _, _, *codes in paired_codes(model, image, text, 16, cache)]
+    for before, after in zip(first, second, strict=True):
+        assert all(torch.equal(b, a) for b, a in zip(before, after, strict=True))
+    dense = build_dictionary({"architecture": "topk", "expansion": 1, "k": 4}, 8, seed=0)
+    cache = CodeCache()
+    list(paired_codes(dense, image, text, 16, cache))   # 4 of 8 non-zero > 1/16
+    assert not cache.complete and cache.batches == []
 
 
 def test_training_pairs_and_settings_take_the_dictionary_block_first():

@@ -15,11 +15,15 @@ from crossmodal.dictionaries import build_dictionary
 from crossmodal.dictionaries.evaluate import encode_in_batches
 from crossmodal.geometry import bridge as bridge_module
 from crossmodal.geometry.bridge import (
+    alignment_of_masses,
+    bridge_group_masses,
     bridge_mass_by_group,
     bridge_matrix,
     cross_covariance,
+    energy_transport,
     fda,
     functional_alignment,
+    group_masses,
     latent_groups,
     modality_bridge,
     quantile_mask,
@@ -37,13 +41,19 @@ from crossmodal.geometry.intervention import recall_drop
 from crossmodal.geometry.probing import atom_centre, p_acc, probe_accuracies
 from crossmodal.geometry.ranks import (
     atom_cosines,
+    blockwise_kth_value,
     coherence,
     effective_rank,
     energy_weighted,
+    matrix_quantile_threshold,
     stable_rank,
 )
 from crossmodal.geometry.stability import dictionary_distance, stability
-from crossmodal.geometry.suite import dictionary_metrics
+from crossmodal.geometry.suite import (
+    FLOAT64_MAX_LATENTS,
+    accumulator_dtype,
+    dictionary_metrics,
+)
 from crossmodal.metrics.retrieval import recall_at_k
 from crossmodal.modality.energy import energies, modality_score
 from datafiles import paired_embeddings
@@ -229,6 +239,73 @@ def test_quantile_masks_on_a_four_by_four_case():
     assert kept == {(0, 1), (2, 3), (3, 2), (3, 3)}   # |−0.9| ≥ 0.9 survives
     kept = {(i, j) for i, j in torch.nonzero(quantile_mask(matrix, 0.999)).tolist()}
     assert kept == {(2, 3), (3, 3)}
+
+
+@pytest.mark.parametrize("name", ["authors", "paper"])
+def test_blockwise_group_masses_equal_the_dense_bridge(name):
+    """The streamed (T, 3, 3) masses of B_Σ equal those of the dense modality_bridge at every τ,
+    masks included, over blocks that do not divide K."""
+    sigma, atoms, mu = _bias_dictionary(n_concepts=40)
+    taus = (0.05, 0.2, 0.45)
+    groups = np.stack([latent_groups(mu, tau) for tau in taus])
+    masses = bridge_group_masses(sigma, atoms, groups, name, block_size=7)
+    dense = modality_bridge(sigma, atoms, name)
+    for index, tau in enumerate(taus):
+        np.testing.assert_allclose(masses[index], group_masses(dense, groups[index]), rtol=1e-12)
+    assert alignment_of_masses(masses[0]) == pytest.approx(functional_alignment(dense, mu))
+
+
+def test_blockwise_group_masses_by_hand():
+    """B = Σ ⊙ D̄D̄ᵀ of the hand case above, no masks: group masses summed from its entries."""
+    groups = latent_groups(BRIDGE_MU, 0.05)
+    masses = bridge_group_masses(torch.as_tensor(BRIDGE_SIGMA), BRIDGE_ATOMS, groups, "paper",
+                                 block_size=2)
+    assert masses.shape == (1, 3, 3)
+    assert alignment_of_masses(masses[0]) == pytest.approx(3.8 / 5.68)
+
+
+def test_fda_reuses_a_passed_transport():
+    rng = np.random.default_rng(0)
+    atoms = torch.as_tensor(rng.normal(size=(12, 4)))
+    image_energy, text_energy = rng.random(12), rng.random(12)
+    image_energy[:3] *= 0.001
+    text_energy[3:6] *= 0.001
+    plan = energy_transport(image_energy, text_energy, atoms)
+    for name in ("authors", "paper"):
+        fresh = fda(image_energy, text_energy, atoms, conventions=name)
+        reused = fda(image_energy, text_energy, atoms, conventions=name, transport=plan)
+        assert reused.fda == pytest.approx(fresh.fda, nan_ok=True)
+        assert reused.cost == pytest.approx(fresh.cost)
+    assert plan.mass.sum() == pytest.approx(1.0)
+
+
+def test_dictionary_metrics_in_float32_accumulators_match_float64():
+    image, text = paired_embeddings(300, 8, seed=1)
+    model = build_dictionary({"architecture": "topk", "expansion": 4, "k": 3}, 8, seed=0)
+    wide = dictionary_metrics(model, image, text, batch_size=64, dtype=torch.float64)
+    narrow = dictionary_metrics(model, image, text, batch_size=64, dtype=torch.float32)
+    for name in ("stable_rank_z", "effective_rank_z", "connectivity", "rho", "fda"):
+        assert narrow[name] == pytest.approx(wide[name], rel=1e-4, nan_ok=True)
+    assert accumulator_dtype(FLOAT64_MAX_LATENTS) == torch.float64
+    assert accumulator_dtype(FLOAT64_MAX_LATENTS + 1) == torch.float32
+
+
+def test_blockwise_kth_value_by_hand():
+    blocks = [torch.tensor([[3.0, 1.0]]), torch.tensor([[2.0, 2.0], [5.0, 0.0]])]
+    # entries 0 1 2 2 3 5: the 4th smallest is 2, the 5th 3
+    assert blockwise_kth_value(lambda: iter(blocks), 4, 0.0, 5.0, bins=3) == 2.0
+    assert blockwise_kth_value(lambda: iter(blocks), 5, 0.0, 5.0, bins=3) == 3.0
+    with pytest.raises(ValueError, match="outside"):
+        blockwise_kth_value(lambda: iter(blocks), 7, 0.0, 5.0)
+
+
+@pytest.mark.parametrize("q", [0.001, 0.5, 0.9, 0.999, 1.0])
+def test_matrix_quantile_threshold_equals_the_dense_kthvalue(q):
+    generator = torch.Generator().manual_seed(0)
+    matrix = torch.randn(70, 50, generator=generator, dtype=torch.float64)
+    matrix[matrix < 0.3] = 0  # many ties at 0, as in a sparse Σ
+    assert matrix_quantile_threshold(matrix, q, bins=32, block_size=16) == \
+        quantile_threshold(matrix, q)
 
 
 def _bias_dictionary(n_pairs: int = 200, n_concepts: int = 30, seed: int = 0):

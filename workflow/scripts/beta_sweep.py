@@ -10,9 +10,11 @@ from crossmodal.store import read_embeddings
 
 
 def main(snakemake):
-    seed, sweep = snakemake.params.seed, snakemake.params.sweep
+    seed, spec = snakemake.params.seed, snakemake.params.dictionary
     runtime.configure(snakemake.threads, seed)
-    spec, defaults = snakemake.params.dictionary, snakemake.params.training
+    # the dictionary's own beta_sweep keys (a smaller budget at large K) override the global ones
+    sweep = {**snakemake.params.sweep, **spec.get("beta_sweep", {})}
+    defaults = snakemake.params.training
     embeddings = read_embeddings(snakemake.input.embeddings).split(defaults["split"])
     if "pairs" in sweep:
         embeddings = embeddings.subsample(sweep["pairs"], seed)

@@ -46,7 +46,8 @@ def main(snakemake):
                                          + [r.dictionary.detach().cpu() for r in replicas])
     row = {"encoder": snakemake.wildcards.encoder, "method": snakemake.wildcards.method,
            "architecture": facts["spec"]["architecture"], "latents": facts["n_latents"],
-           "beta": facts.get("beta", 0.0), **metrics, **widths}
+           "beta": facts.get("beta", 0.0), "training_pairs": facts.get("training_pairs"),
+           "training_steps": facts.get("training_steps"), **metrics, **widths}
     write_table(pd.DataFrame([row]), snakemake.output.row)
     write_table(bridge_mass, snakemake.output.bridge)
 

@@ -58,7 +58,8 @@ def main(snakemake):
     print(stopping_summary(log, settings), file=runtime.log_stream())
     write_frame(log, snakemake.output.log_table, {"encoder": extra["encoder"],
                                                   "method": extra["method"]})
-    save_dictionary(snakemake.output.model, model, spec, extra)
+    save_dictionary(snakemake.output.model, model, spec,
+                    {**extra, "training_pairs": len(embeddings.image), "training_steps": len(log)})
 
 
 def stopping_summary(log: pd.DataFrame, settings) -> str:

@@ -32,6 +32,8 @@ is a store of training examples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -48,6 +50,9 @@ SELECTIONS = ("max", "abs")
 ATOM_NORMS = ("unit", "identity")
 ATOM_INITS = ("xavier", "random", "data")
 PRE_BIAS_INITS = ("none", "zero", "mean")  # none: no pre-bias at all (fixed at 0, not trained)
+# the Gram matrix D Dᵀ is formed only up to this size (1 GiB: K = 16384 in float32); above it
+# each step computes the b rows it needs, D_chosen Dᵀ, so memory stays O(b·K)
+GRAM_MAX_BYTES = 1 << 30
 
 
 def first_argmax(x: torch.Tensor, block: int = 64) -> torch.Tensor:
@@ -69,25 +74,36 @@ def _coefficient(correlation: torch.Tensor, selection: str) -> torch.Tensor:
     return correlation.clamp_min(0) if selection == "max" else correlation
 
 
+def gram_rows(atoms: torch.Tensor, max_bytes: int = GRAM_MAX_BYTES
+              ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """index (b,) → the rows G[index] (b, K) of G = D Dᵀ for ``atoms`` (K, d): read from the
+    formed G while it takes at most ``max_bytes``, else computed as D[index] Dᵀ (O(b·K·d) per
+    call, O(b·K) memory instead of K²)."""
+    if atoms.shape[0] ** 2 * atoms.element_size() <= max_bytes:
+        gram = atoms @ atoms.T
+        return lambda index: gram.index_select(0, index)
+    return lambda index: atoms.index_select(0, index) @ atoms.T
+
+
 @torch.no_grad()
-def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int, selection: str = "abs"
-                 ) -> torch.Tensor:
+def pursuit_path(x: torch.Tensor, atoms: torch.Tensor, steps: int, selection: str = "abs",
+                 max_gram_bytes: int = GRAM_MAX_BYTES) -> torch.Tensor:
     """(b, steps) index of the atom chosen at each greedy step for ``x`` (b, d), ``atoms`` (K, d).
 
     The correlations c = r Dᵀ are updated through the Gram matrix G = D Dᵀ instead of being
-    recomputed: r ← r − c_t D_i implies c ← c − c_t G_i, so each step costs O(b·K) instead of
-    O(b·K·d).
+    recomputed: r ← r − c_t D_i implies c ← c − c_t G_i, so each step costs O(b·K) once G is
+    formed (O(K²·d), K² memory). Above ``max_bytes`` of G its rows are computed per step
+    (:func:`gram_rows`): O(b·K·d) per step, O(b·K) memory.
     """
     correlations = x @ atoms.T
-    gram = atoms @ atoms.T
+    rows_of = gram_rows(atoms, max_gram_bytes)
     rows = torch.arange(x.shape[0], device=x.device)
     chosen = torch.empty(x.shape[0], steps, dtype=torch.long, device=x.device)
     for t in range(steps):
         score = correlations.abs() if selection == "abs" else correlations
         chosen[:, t] = first_argmax(score)
         coefficient = _coefficient(correlations[rows, chosen[:, t]], selection)
-        correlations.addcmul_(coefficient.unsqueeze(-1), gram.index_select(0, chosen[:, t]),
-                              value=-1)
+        correlations.addcmul_(coefficient.unsqueeze(-1), rows_of(chosen[:, t]), value=-1)
     return chosen
 
 

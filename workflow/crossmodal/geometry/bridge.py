@@ -44,6 +44,8 @@ from crossmodal.geometry.conventions import DEFAULT, Convention, convention
 from crossmodal.geometry.ranks import (
     BLOCK_SIZE,
     atom_cosines,
+    cosine_blocks,
+    matrix_quantile_threshold,
     streamed_quantile_threshold,
     unit_atoms,
     weighted_cosine_blocks,
@@ -79,7 +81,11 @@ class CrossCovariance:
         add_outer_products(self.total, image_codes, text_codes)
         self.pairs += len(image_codes.codes)
 
-    def result(self) -> torch.Tensor:
+    def result(self, in_place: bool = False) -> torch.Tensor:
+        """Σ (K, K); ``in_place`` divides the running total itself (no K × K copy), after
+        which the accumulator is spent."""
+        if in_place:
+            return self.total.div_(max(self.pairs, 1))
         return self.total / max(self.pairs, 1)
 
 
@@ -157,10 +163,50 @@ def group_masses(bridge: torch.Tensor, groups: np.ndarray) -> np.ndarray:
     """(3, 3) M[g, h] = Σ_{i ∈ g, j ∈ h} |B_ij| of a bridge (K, K) for the groups of
     :func:`latent_groups` (dead latents excluded)."""
     bridge = torch.as_tensor(bridge)
-    onehot = torch.zeros(len(groups), len(GROUPS), dtype=bridge.dtype, device=bridge.device)
-    live = torch.as_tensor(np.flatnonzero(groups >= 0), device=bridge.device)
-    onehot[live, torch.as_tensor(groups[groups >= 0], device=bridge.device)] = 1
+    onehot = group_onehot(groups[None], bridge.dtype, bridge.device)
     return (onehot.T @ (bridge.abs() @ onehot)).double().cpu().numpy()
+
+
+def group_onehot(groups: np.ndarray, dtype: torch.dtype, device) -> torch.Tensor:
+    """(K, 3·T) membership of each latent in each group of each row of ``groups`` (T, K)
+    (columns 3t … 3t + 2 for row t; dead latents in none)."""
+    n_sets, n_latents = groups.shape
+    onehot = torch.zeros(n_latents, n_sets * len(GROUPS), dtype=dtype, device=device)
+    for index, row in enumerate(groups):
+        live = np.flatnonzero(row >= 0)
+        onehot[torch.as_tensor(live, device=device),
+               torch.as_tensor(index * len(GROUPS) + row[live], device=device)] = 1
+    return onehot
+
+
+def bridge_group_masses(weights: torch.Tensor, atoms, groups: np.ndarray,
+                        conventions: str | Convention = DEFAULT,
+                        cosine_threshold: float | None = None,
+                        block_size: int = BLOCK_SIZE) -> np.ndarray:
+    """(T, 3, 3) :func:`group_masses` of B_Σ = :func:`modality_bridge` (weights Σ (K, K), atoms
+    (K, d)) for each row of ``groups`` (T, K), formed over row blocks of the atom cosines so that
+    no K × K matrix besides Σ is ever held (at K = 32768 in float32 each is 4 GiB). The
+    convention's Σ quantile is taken over Σ's row blocks and its atom quantile streamed, unless
+    ``cosine_threshold`` passes it."""
+    rule = convention(conventions)
+    covariance_threshold = (None if rule.covariance_quantile is None
+                            else matrix_quantile_threshold(weights, rule.covariance_quantile))
+    if rule.atom_quantile is not None and cosine_threshold is None:
+        cosine_threshold = streamed_quantile_threshold(atoms, rule.atom_quantile)
+    onehot = group_onehot(np.atleast_2d(groups), weights.dtype, weights.device)
+    n_sets = onehot.shape[1] // len(GROUPS)
+    masses = torch.zeros(n_sets, len(GROUPS), len(GROUPS), dtype=torch.float64)
+    for rows, cosines in cosine_blocks(torch.as_tensor(atoms).to(weights), block_size):
+        magnitude = cosines.abs_()
+        if cosine_threshold is not None:
+            magnitude[magnitude < cosine_threshold] = 0
+        covariance = weights[rows].abs()
+        if covariance_threshold is not None:
+            covariance[covariance < covariance_threshold] = 0
+        by_column_group = (magnitude.mul_(covariance) @ onehot).view(-1, n_sets, len(GROUPS))
+        by_row_group = onehot[rows].view(-1, n_sets, len(GROUPS))
+        masses += torch.einsum("btg,bth->tgh", by_row_group, by_column_group).double().cpu()
+    return masses.numpy()
 
 
 def _bimodal_and_unimodal(masses: np.ndarray) -> tuple[float, float]:
@@ -178,19 +224,22 @@ def _ratio(numerator: float, denominator: float, name: str) -> float:
     return float(numerator / denominator)
 
 
+def alignment_of_masses(masses: np.ndarray) -> float:
+    """ρ from the (3, 3) group masses of B_Σ: bimodal-adjacent over unimodal–unimodal (≥ 0)."""
+    return _ratio(*_bimodal_and_unimodal(masses), "rho")
+
+
 def functional_alignment(bridge: torch.Tensor, mu: np.ndarray, tau: float = TAU) -> float:
     """ρ of a bridge B_Σ (K, K): bimodal-adjacent over unimodal–unimodal bridge mass (≥ 0)."""
-    bimodal, unimodal = _bimodal_and_unimodal(group_masses(bridge, latent_groups(mu, tau)))
-    return _ratio(bimodal, unimodal, "rho")
+    return alignment_of_masses(group_masses(bridge, latent_groups(mu, tau)))
 
 
-def bridge_mass_by_group(bridge: torch.Tensor, mu: np.ndarray, taus) -> dict[str, np.ndarray]:
-    """For each τ in ``taus`` (T,), the share of the live bridge mass Σ|B| (K, K) in pairs
-    touching a bimodal latent, image–image, text–text and image–text (either order) pairs;
-    (T,) each, in [0, 1] and summing to 1 (NaN when the bridge carries no mass)."""
+def mass_shares(masses_by_tau: np.ndarray, taus) -> dict[str, np.ndarray]:
+    """For the (T, 3, 3) group masses at each τ of ``taus`` (T,), the share of the live bridge
+    mass in pairs touching a bimodal latent, image–image, text–text and image–text (either
+    order) pairs; (T,) each, in [0, 1] and summing to 1 (NaN when the bridge carries no mass)."""
     shares = {name: [] for name in ("bimodal", "image_image", "text_text", "image_text")}
-    for tau in taus:
-        masses = group_masses(bridge, latent_groups(mu, tau))
+    for masses in masses_by_tau:
         total = masses.sum() if masses.sum() > 0 else np.nan
         shares["bimodal"].append(_bimodal_and_unimodal(masses)[0] / total)
         shares["image_image"].append(masses[IMAGE, IMAGE] / total)
@@ -198,6 +247,12 @@ def bridge_mass_by_group(bridge: torch.Tensor, mu: np.ndarray, taus) -> dict[str
         shares["image_text"].append((masses[IMAGE, TEXT] + masses[TEXT, IMAGE]) / total)
     return {"tau": np.asarray(taus, dtype=np.float64),
             **{name: np.asarray(values) for name, values in shares.items()}}
+
+
+def bridge_mass_by_group(bridge: torch.Tensor, mu: np.ndarray, taus) -> dict[str, np.ndarray]:
+    """:func:`mass_shares` of a bridge Σ|B| (K, K) at each τ in ``taus`` (T,)."""
+    return mass_shares(np.stack([group_masses(bridge, latent_groups(mu, tau)) for tau in taus]),
+                       taus)
 
 
 @dataclass(frozen=True)
@@ -243,42 +298,77 @@ def fda_ratio(alpha: float, unimodal: float, epsilon: float) -> float:
     return _ratio(alpha / epsilon * (1 - epsilon), unimodal, "FDA")
 
 
-def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU,
-        conventions: str | Convention = DEFAULT, cosines: torch.Tensor | None = None,
-        threshold: float | None = None) -> FDAResult:
-    """FDA of a dictionary with atoms (K, d) and per-modality energies (K,). ``cosines`` (the
-    unmasked float64 D̄ D̄ᵀ, K × K) and ``threshold`` (its convention quantile) may be passed when
-    already computed: they depend on the atoms only (a bootstrap over pairs reuses them)."""
-    rule = convention(conventions)
+@dataclass(frozen=True)
+class EnergyTransport:
+    """The optimal plan Γ between a = E_img / ΣE_img and b = E_txt / ΣE_txt under
+    C = 1 − D̄ D̄ᵀ, as its non-zeros: image latent ``source``, text latent ``target``, ``mass`` and
+    the pair's ``cosine``; ``gap`` the certified distance of its cost to the optimum (0: the
+    network simplex). It depends on the energies and atoms only, not on the convention."""
+
+    source: np.ndarray
+    target: np.ndarray
+    mass: np.ndarray
+    cosine: np.ndarray
+    gap: float = 0.0
+
+
+def energy_transport(image_energy: np.ndarray, text_energy: np.ndarray, atoms,
+                     cosines: torch.Tensor | None = None) -> EnergyTransport:
+    """Γ of FDA for energies (K,) and atoms (K, d) (module docstring): the network simplex on the
+    live atoms up to ``DENSE_TRANSPORT_ARCS`` live pairs, column generation above; ``cosines``
+    (the unmasked D̄ D̄ᵀ, K × K) may be passed when already computed."""
     sources = np.flatnonzero(image_energy > 0)
     targets = np.flatnonzero(text_energy > 0)
     a = image_energy[sources] / image_energy.sum()
     b = text_energy[targets] / text_energy.sum()
     if len(sources) * len(targets) <= DENSE_TRANSPORT_ARCS:
         if cosines is None:
-            cosines = atom_cosines(torch.as_tensor(atoms).double())
-        transported = cosines[sources][:, targets].cpu().numpy()
+            unit = unit_atoms(torch.as_tensor(atoms).double().cpu())
+            transported = (unit[sources] @ unit[targets].T).numpy()
+        else:
+            transported = cosines[sources][:, targets].cpu().numpy()
         plan = transport_plan(a, b, 1 - transported)
         rows, cols = np.nonzero(plan)
-        mass, cosine, gap = plan[rows, cols], transported[rows, cols], 0.0
-    else:  # column generation on the atoms: no dense n × m problem (transport.py)
-        unit = unit_atoms(torch.as_tensor(atoms).double().cpu())
-        sparse = sparse_exact_transport(a, b, unit[sources], unit[targets])
-        rows, cols, mass, gap = sparse.rows, sparse.cols, sparse.mass, sparse.gap
-        cosine = (unit[sources[rows]] * unit[targets[cols]]).sum(1).numpy()
-    bridge = mass * np.abs(cosine)
+        return EnergyTransport(sources[rows], targets[cols], plan[rows, cols],
+                               transported[rows, cols])
+    unit = unit_atoms(torch.as_tensor(atoms).double().cpu())
+    sparse = sparse_exact_transport(a, b, unit[sources], unit[targets])
+    source, target = sources[sparse.rows], targets[sparse.cols]
+    return EnergyTransport(source, target, sparse.mass,
+                           (unit[source] * unit[target]).sum(1).numpy(), sparse.gap)
+
+
+def atom_quantile_threshold(atoms, q: float, cosines: torch.Tensor | None = None,
+                            dtype: torch.dtype = torch.float64) -> float:
+    """The q-quantile of the signed atom cosines D̄ D̄ᵀ: from ``cosines`` when given, else
+    streamed over row blocks of the cosines in ``dtype`` (the same entry)."""
+    return (quantile_threshold(cosines, q) if cosines is not None
+            else streamed_quantile_threshold(atoms, q, dtype=dtype))
+
+
+def fda(image_energy: np.ndarray, text_energy: np.ndarray, atoms, tau: float = TAU,
+        conventions: str | Convention = DEFAULT, cosines: torch.Tensor | None = None,
+        threshold: float | None = None, transport: EnergyTransport | None = None) -> FDAResult:
+    """FDA of a dictionary with atoms (K, d) and per-modality energies (K,). ``cosines`` (the
+    unmasked float64 D̄ D̄ᵀ, K × K), ``threshold`` (its convention quantile) and ``transport``
+    (:func:`energy_transport`) may be passed when already computed: they depend on the atoms
+    and energies only (the conventions of one dictionary share them; a bootstrap over pairs
+    reuses the first two)."""
+    rule = convention(conventions)
+    if transport is None:
+        transport = energy_transport(image_energy, text_energy, atoms, cosines)
+    bridge = transport.mass * np.abs(transport.cosine)
     if rule.atom_quantile is not None:
         if threshold is None:
-            threshold = (quantile_threshold(cosines, rule.atom_quantile) if cosines is not None
-                         else streamed_quantile_threshold(atoms, rule.atom_quantile))
-        bridge *= np.abs(cosine) >= threshold
+            threshold = atom_quantile_threshold(atoms, rule.atom_quantile, cosines)
+        bridge *= np.abs(transport.cosine) >= threshold
     groups = latent_groups(modality_score(image_energy, text_energy), tau)
-    source_group, target_group = groups[sources[rows]], groups[targets[cols]]
+    source_group, target_group = groups[transport.source], groups[transport.target]
     adjacent = (source_group == BIMODAL) | (target_group == BIMODAL)
     unimodal = (source_group > BIMODAL) & (target_group > BIMODAL)
     alpha, unimodal_mass = float(bridge[adjacent].sum()), float(bridge[unimodal].sum())
     epsilon = bimodal_energy_share(image_energy, text_energy, tau, rule.strict_epsilon)
     return FDAResult(alpha=alpha, unimodal=unimodal_mass, epsilon=epsilon,
-                     cost=float((mass * (1 - cosine)).sum()),
-                     fda=fda_ratio(alpha, unimodal_mass, epsilon),
-                     source=sources[rows], target=targets[cols], mass=mass, gap=gap)
+                     cost=float((transport.mass * (1 - transport.cosine)).sum()),
+                     fda=fda_ratio(alpha, unimodal_mass, epsilon), source=transport.source,
+                     target=transport.target, mass=transport.mass, gap=transport.gap)

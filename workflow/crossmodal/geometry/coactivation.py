@@ -98,6 +98,11 @@ class Coactivation:
         add_outer_products(self.gram, support, support)
         self.rows += len(support.codes)
 
+    def release(self) -> torch.Tensor:
+        """G, dropping the accumulator's reference (so that the caller may free it)."""
+        gram, self.gram = self.gram, None
+        return gram
+
 
 def coactivation(codes: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
     """(K, K) float64 Zᵀ Z of codes (n, K), accumulated over row batches."""

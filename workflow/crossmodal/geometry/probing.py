@@ -42,27 +42,35 @@ class ProbeResult:
     p_acc: float
 
 
-class ModalityProbe:
-    """Streaming per-atom correct counts of the probes 1{(x − centre)·D_i > 0} (K,):
-    ``update`` with row batches of image and of text embeddings (b, d)."""
+class ModalityProbes:
+    """Streaming per-atom correct counts (K,) of the probes 1{(x − c)·D_i > 0}, for every centre
+    c (d,) of ``centres`` at once: the scores x·D_i (b, K) are computed once per row batch and
+    compared with each centre's offsets c·D_i (K,). ``update`` with row batches of image and of
+    text embeddings (b, d)."""
 
-    def __init__(self, atoms: torch.Tensor, centre: torch.Tensor):
+    def __init__(self, atoms: torch.Tensor, centres: dict[str, torch.Tensor]):
         self.atoms = atoms
-        self.centre = centre.to(device=atoms.device, dtype=atoms.dtype)
-        self.correct = torch.zeros(len(atoms), dtype=torch.float64, device=atoms.device)
+        self.offsets = {name: centre.to(device=atoms.device, dtype=atoms.dtype) @ atoms.T
+                        for name, centre in centres.items()}
+        self.correct = {name: torch.zeros(len(atoms), dtype=torch.float64, device=atoms.device)
+                        for name in centres}
         self.rows = 0
 
-    def _positive(self, rows: torch.Tensor) -> torch.Tensor:
-        scores = (rows.to(self.atoms) - self.centre) @ self.atoms.T
-        return scores > 0
-
     def update(self, image: torch.Tensor, text: torch.Tensor) -> None:
-        self.correct += self._positive(image).sum(0) + (~self._positive(text)).sum(0)
+        image_scores = image.to(self.atoms) @ self.atoms.T
+        text_scores = text.to(self.atoms) @ self.atoms.T
+        for name, offset in self.offsets.items():
+            # float32 sums of 0/1 are exact below 2²⁴ rows a batch, and faster than bool sums
+            self.correct[name] += ((image_scores > offset).to(torch.float32).sum(0)
+                                   + (text_scores <= offset).to(torch.float32).sum(0))
         self.rows += len(image) + len(text)
 
-    def accuracy(self) -> np.ndarray:
-        """(K,) acc_i against l_img."""
-        return (self.correct / max(self.rows, 1)).cpu().numpy()
+    def __bool__(self) -> bool:
+        return bool(self.offsets)
+
+    def accuracy(self, name: str) -> np.ndarray:
+        """(K,) acc_i against l_img of the probes centred at ``centres[name]``."""
+        return (self.correct[name] / max(self.rows, 1)).cpu().numpy()
 
 
 def embedding_centre(image: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -93,11 +101,11 @@ def probe_accuracies(atoms, image: np.ndarray, text: np.ndarray, batch_size: int
     batches."""
     atoms = torch.as_tensor(atoms).double()
     centre = embedding_centre(image, text) if centre is None else centre
-    probe = ModalityProbe(atoms, torch.as_tensor(centre))
+    probes = ModalityProbes(atoms, {"centre": torch.as_tensor(centre)})
     for start in range(0, len(image), batch_size):
-        probe.update(torch.as_tensor(image[start:start + batch_size]),
-                     torch.as_tensor(text[start:start + batch_size]))
-    return probe.accuracy()
+        probes.update(torch.as_tensor(image[start:start + batch_size]),
+                      torch.as_tensor(text[start:start + batch_size]))
+    return probes.accuracy("centre")
 
 
 def probe_scores(accuracy: np.ndarray, mu: np.ndarray, tau: float = TAU,

@@ -18,7 +18,7 @@ BLAS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -116,21 +116,51 @@ def coherence(atoms, block_size: int = BLOCK_SIZE) -> float:
     return best if best > -float("inf") else float("nan")
 
 
-def streamed_quantile_threshold(atoms, q: float, bins: int = 1 << 16,
-                                block_size: int = BLOCK_SIZE) -> float:
-    """``bridge.quantile_threshold(D̄ D̄ᵀ, q)`` — the ⌊q·K²⌋-th smallest entry (at least the 1st)
-    of the (K, K) cosine matrix — from its row blocks, never holding it: a first pass counts the
-    entries per bin of [−1, 1], a second keeps the bin holding the k-th entry and selects in it.
-    Exact (the same entry as the dense ``kthvalue``)."""
-    unit = unit_atoms(_tensor(atoms).double())
-    k = max(1, int(q * len(unit) ** 2))
-    edges = torch.linspace(-1.0 - 1e-6, 1.0 + 1e-6, bins + 1, dtype=unit.dtype)
-    counts = torch.zeros(bins + 2, dtype=torch.int64)
-    for _, cosines in cosine_blocks(unit, block_size):
-        counts += torch.bincount(torch.bucketize(cosines.reshape(-1), edges), minlength=bins + 2)
+def _bin_of(flat: torch.Tensor, low: float, scale: float, bins: int) -> torch.Tensor:
+    """Bin index ⌊(x − low)·scale⌋ clamped to 0 … bins − 1: non-decreasing in x (IEEE
+    subtraction and multiplication round monotonically), so bins hold consecutive ranks."""
+    return flat.sub(low).mul_(scale).floor_().clamp_(0, bins - 1).long()
+
+
+def blockwise_kth_value(blocks: Callable[[], Iterable[torch.Tensor]], k: int, low: float,
+                        high: float, bins: int = 1 << 16) -> float:
+    """The k-th smallest (1-based) of all entries of the blocks ``blocks()`` yields, whose values
+    lie in [low, high], never holding them together: a first pass counts the entries per bin, a
+    second keeps those of the bin holding the k-th and selects in them. Exact: the same value as
+    ``kthvalue`` of the concatenated entries."""
+    scale = bins / (high - low) if high > low else 0.0
+    counts = torch.zeros(bins, dtype=torch.int64)
+    for block in blocks():
+        counts += torch.bincount(_bin_of(block.reshape(-1), low, scale, bins).cpu(),
+                                 minlength=bins)
     cumulative = counts.cumsum(0)
+    if not 1 <= k <= int(cumulative[-1]):
+        raise ValueError(f"k = {k} outside 1..{int(cumulative[-1])} entries")
     chosen = int(torch.searchsorted(cumulative, torch.tensor(k)))
     before = int(cumulative[chosen - 1]) if chosen > 0 else 0
-    inside = [cosines.reshape(-1)[torch.bucketize(cosines.reshape(-1), edges) == chosen]
-              for _, cosines in cosine_blocks(unit, block_size)]
-    return float(torch.cat(inside).kthvalue(k - before).values)
+    inside = [block.reshape(-1)[_bin_of(block.reshape(-1), low, scale, bins) == chosen]
+              for block in blocks()]
+    return float(torch.cat(inside).cpu().kthvalue(k - before).values)
+
+
+def streamed_quantile_threshold(atoms, q: float, bins: int = 1 << 16,
+                                block_size: int = BLOCK_SIZE,
+                                dtype: torch.dtype = torch.float64) -> float:
+    """``bridge.quantile_threshold(D̄ D̄ᵀ, q)`` — the ⌊q·K²⌋-th smallest entry (at least the 1st)
+    of the (K, K) cosine matrix in ``dtype`` — from its row blocks, never holding it
+    (:func:`blockwise_kth_value`)."""
+    unit = unit_atoms(_tensor(atoms).to(dtype))
+    k = max(1, int(q * len(unit) ** 2))
+    return blockwise_kth_value(lambda: (block for _, block in cosine_blocks(unit, block_size)),
+                               k, -1.0, 1.0, bins)
+
+
+def matrix_quantile_threshold(matrix: torch.Tensor, q: float, bins: int = 1 << 16,
+                              block_size: int = 1024) -> float:
+    """``bridge.quantile_threshold(matrix, q)`` — the ⌊q·n⌋-th smallest (at least the 1st) of the
+    n entries of ``matrix`` (K, K') — over its row blocks, without the copies ``kthvalue`` makes
+    (at K = 32768 in float32 those are 12 GiB)."""
+    k = max(1, int(q * matrix.numel()))
+    return blockwise_kth_value(
+        lambda: (matrix[start:start + block_size] for start in range(0, len(matrix), block_size)),
+        k, float(matrix.min()), float(matrix.max()), bins)

@@ -12,9 +12,12 @@ Two streaming passes over the N pairs, never holding the (N, K) codes:
 conventions.py); ``conventions`` names one, or several: the first gives the plain metric names,
 each further one the same metrics suffixed ``_<name>`` (``rho_paper`` …), from the same pass.
 
-The (K, K) accumulators are ``dtype`` (float64 by default) on the model's device; K × K float64
-is 32 MiB at K = 2048, 8 GiB at K = 32768 (use float32 or a GPU there, see benchmarks/metrics.py).
-Dictionaries without a decoder (NCL) get NaN for everything that needs atoms or reconstructions.
+The two (K, K) accumulators, G and Σ, are ``dtype`` on the model's device: float64 up to
+``FLOAT64_MAX_LATENTS`` latents (32 MiB each at K = 2048), float32 above (4 GiB each at
+K = 32768, where float64 would be 8 GiB). They are the only K × K matrices held: the bridges are
+formed over row blocks of the atom cosines, in place of Σ, and the transport plan, the atoms'
+quantile and the cosines are computed once for all conventions. Dictionaries without a decoder
+(NCL) get NaN for everything that needs atoms or reconstructions.
 """
 
 from __future__ import annotations
@@ -26,13 +29,21 @@ import pandas as pd
 import torch
 
 from crossmodal.dictionaries.base import Dictionary
-from crossmodal.dictionaries.evaluate import code_statistics, energy_shares, paired_codes
+from crossmodal.dictionaries.evaluate import (
+    CodeCache,
+    code_statistics,
+    energy_shares,
+    paired_codes,
+)
 from crossmodal.geometry.bridge import (
     CrossCovariance,
-    bridge_mass_by_group,
+    alignment_of_masses,
+    atom_quantile_threshold,
+    bridge_group_masses,
+    energy_transport,
     fda,
-    functional_alignment,
-    modality_bridge,
+    latent_groups,
+    mass_shares,
 )
 from crossmodal.geometry.coactivation import (
     Coactivation,
@@ -44,7 +55,7 @@ from crossmodal.geometry.coactivation import (
 from crossmodal.geometry.conventions import DEFAULT, convention
 from crossmodal.geometry.intervention import decode_with_and_without, recalls_of
 from crossmodal.geometry.probing import (
-    ModalityProbe,
+    ModalityProbes,
     embedding_centre,
     probe_centre,
     probe_result,
@@ -60,6 +71,9 @@ from crossmodal.geometry.spectrum import psd_ranks
 from crossmodal.modality.energy import TAU, bimodal_mask, modality_score
 
 NAN = float("nan")
+# above this many latents the K × K accumulators are float32 (half the memory; sums of ≤ 1e6
+# products of float32 codes keep a relative error near 1e-6, far below the metrics' intervals)
+FLOAT64_MAX_LATENTS = 8192
 # τ grid of paper B figure 12 (bridge mass by group against the unimodality threshold)
 BRIDGE_TAUS = tuple(np.round(np.linspace(0.0, 0.45, 19), 3))
 
@@ -67,11 +81,11 @@ BRIDGE_TAUS = tuple(np.round(np.linspace(0.0, 0.45, 19), 3))
 @dataclass
 class CodePass:
     """What the second pass accumulates (see module docstring); ``keep`` (K,) is the bimodal
-    mask, ``probes`` the modality probes by centre ("data" | "atoms"), empty without atoms."""
+    mask, ``probes`` the modality probes of every centre ("data" | "atoms"), None without atoms."""
 
     coactivation: Coactivation
     cross_covariance: CrossCovariance
-    probes: dict[str, ModalityProbe]
+    probes: ModalityProbes | None
     keep: torch.Tensor
     l0: float = 0.0
     l1: float = 0.0
@@ -91,8 +105,8 @@ class CodePass:
                 self.outputs[f"full_{name}"].append(full.cpu())
                 self.outputs[f"ablated_{name}"].append(ablated.cpu())
         self.cross_covariance.update(supports["image"], supports["text"])
-        for probe in self.probes.values():
-            probe.update(image, text)
+        if self.probes:
+            self.probes.update(image, text)
 
     def reconstructions(self) -> tuple[torch.Tensor, ...]:
         """Â_I, Â_T, Ã_I, Ã_T (N, d)."""
@@ -115,21 +129,29 @@ def probe_centres(atoms: torch.Tensor | None, image: np.ndarray, text: np.ndarra
             torch.as_tensor(probe_centre(atoms, image, text, energy, name)) for name in names}
 
 
+def accumulator_dtype(n_latents: int) -> torch.dtype:
+    """float64 up to ``FLOAT64_MAX_LATENTS`` latents, float32 above."""
+    return torch.float64 if n_latents <= FLOAT64_MAX_LATENTS else torch.float32
+
+
+@torch.no_grad()  # the consumer of paired_codes runs outside its no_grad: decode would keep graphs
 def stream_codes(model: Dictionary, image: np.ndarray, text: np.ndarray, keep: np.ndarray,
-                 batch_size: int = 4096, dtype: torch.dtype = torch.float64,
-                 centres: dict[str, torch.Tensor] | None = None) -> CodePass:
+                 batch_size: int = 4096, dtype: torch.dtype | None = None,
+                 centres: dict[str, torch.Tensor] | None = None,
+                 cache: CodeCache | None = None) -> CodePass:
     """The second pass over paired embeddings (N, d); ``keep`` (K,) is the bimodal mask,
-    ``centres`` the probe centres (d,) by name."""
+    ``centres`` the probe centres (d,) by name, ``dtype`` that of the K × K accumulators
+    (:func:`accumulator_dtype` when None), ``cache`` the first pass's codes."""
     device = model.device
+    dtype = dtype or accumulator_dtype(model.n_latents)
     atoms = model.dictionary.detach() if model.has_decoder else None
     if centres is None:
         centres = {"data": torch.as_tensor(embedding_centre(image, text))}
-    probes = ({name: ModalityProbe(atoms, centre) for name, centre in centres.items()}
-              if atoms is not None else {})
+    probes = ModalityProbes(atoms, centres) if atoms is not None else None
     state = CodePass(Coactivation(model.n_latents, dtype, device),
                      CrossCovariance(model.n_latents, dtype, device), probes,
                      torch.as_tensor(np.asarray(keep), device=device))
-    for batch in paired_codes(model, image, text, batch_size):
+    for batch in paired_codes(model, image, text, batch_size, cache):
         state.add(model, *batch)
     return state
 
@@ -162,20 +184,40 @@ def _coactivation_metrics(gram: torch.Tensor, atoms: torch.Tensor | None,
             "connectivity": connectivity(normalised), "negative_interference": interference}
 
 
-def _modality_metrics(state: CodePass, atoms: torch.Tensor, image_energy: np.ndarray,
+@dataclass
+class SharedByConventions:
+    """What the conventions of one dictionary share: Σ (K, K, divided in place), the transport
+    plan of FDA, and the atom-cosine quantile thresholds by q (filled on first use)."""
+
+    sigma: torch.Tensor
+    transport: object
+    atoms: torch.Tensor
+    thresholds: dict = field(default_factory=dict)
+
+    def threshold(self, q: float | None) -> float | None:
+        if q is not None and q not in self.thresholds:
+            self.thresholds[q] = atom_quantile_threshold(self.atoms, q, dtype=self.sigma.dtype)
+        return None if q is None else self.thresholds[q]
+
+
+def _modality_metrics(state: CodePass, shared: SharedByConventions, image_energy: np.ndarray,
                       text_energy: np.ndarray, tau: float, name: str) -> dict:
-    """ρ, FDA (and its parts), p_acc and the bridge shares under the convention ``name``."""
+    """ρ, FDA (and its parts), p_acc and the bridge shares under the convention ``name``; the
+    group masses of B_Σ at τ and at every :data:`BRIDGE_TAUS` come from one blockwise pass."""
     rule = convention(name)
     mu = modality_score(image_energy, text_energy)
-    bridge = modality_bridge(state.cross_covariance.result(), atoms, rule)
-    transport = fda(image_energy, text_energy, atoms, tau, rule)
-    probe = state.probes[rule.probe_centre]
-    return {"bridge_mass": pd.DataFrame(bridge_mass_by_group(bridge, mu, BRIDGE_TAUS)),
-            "rho": functional_alignment(bridge, mu, tau),
+    threshold = shared.threshold(rule.atom_quantile)
+    groups = np.stack([latent_groups(mu, t) for t in (tau, *BRIDGE_TAUS)])
+    masses = bridge_group_masses(shared.sigma, shared.atoms, groups, rule, threshold)
+    transport = fda(image_energy, text_energy, shared.atoms, tau, rule, threshold=threshold,
+                    transport=shared.transport)
+    accuracy = state.probes.accuracy(rule.probe_centre)
+    return {"bridge_mass": pd.DataFrame(mass_shares(masses[1:], BRIDGE_TAUS)),
+            "rho": alignment_of_masses(masses[0]),
             "fda": transport.fda, "fda_alpha": transport.alpha,
             "fda_unimodal": transport.unimodal, "fda_epsilon": transport.epsilon,
             "transport_cost": transport.cost, "transport_gap": transport.gap,
-            "p_acc": probe_result(probe.accuracy(), image_energy, text_energy, tau, rule).p_acc}
+            "p_acc": probe_result(accuracy, image_energy, text_energy, tau, rule).p_acc}
 
 
 def _suffixed(metrics: dict, name: str) -> dict:
@@ -195,9 +237,10 @@ def _names(conventions) -> list[str]:
     return names
 
 
+@torch.no_grad()
 def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, tau: float = TAU,
                        batch_size: int = 4096, seed: int = 0,
-                       dtype: torch.dtype = torch.float64, conventions=DEFAULT) -> dict:
+                       dtype: torch.dtype | None = None, conventions=DEFAULT) -> dict:
     """Paper B's table 3–4 metrics (except stability, which needs several seeds) of ``model`` on
     paired embeddings image, text (N, d): mse, r2, l0, l1 (per row, over both modalities),
     dead_share (latents that never fire on these rows), ranks and coherence of D (and
@@ -209,19 +252,22 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
     group pair over :data:`BRIDGE_TAUS` (paper B figure 12; absent without atoms)."""
     names = _names(conventions)
     model.eval()
-    statistics = code_statistics(model, image, text, batch_size)
+    cache = CodeCache()
+    statistics = code_statistics(model, image, text, batch_size, cache)
     image_energy, text_energy = statistics.image_energy, statistics.text_energy
     energy = (image_energy + text_energy) / 2
     mu = modality_score(image_energy, text_energy)
     atoms = model.dictionary.detach() if model.has_decoder else None
     centres = probe_centres(atoms, image, text, energy, names)
-    state = stream_codes(model, image, text, bimodal_mask(mu, tau), batch_size, dtype, centres)
+    state = stream_codes(model, image, text, bimodal_mask(mu, tau), batch_size, dtype, centres,
+                         cache)
+    del cache
     rows = len(image) + len(text)
     metrics = {"conventions": names[0], "mse": statistics.mse, "r2": statistics.r2,
                "l0": state.l0 / rows, "l1": state.l1 / rows,
                "dead_share": float(np.isnan(mu).mean()),
                "bimodal_energy_share": energy_shares(statistics, tau)["bimodal_energy_share"]}
-    metrics.update(_coactivation_metrics(state.coactivation.gram, atoms, seed))
+    metrics.update(_coactivation_metrics(state.coactivation.release(), atoms, seed))
     if atoms is None:
         missing = ("stable_rank_d", "effective_rank_d", "stable_rank_d_weighted",
                    "effective_rank_d_weighted", "coherence", "delta_r1", "recall1_full",
@@ -232,8 +278,10 @@ def dictionary_metrics(model: Dictionary, image: np.ndarray, text: np.ndarray, t
     full, bimodal_only = recalls_of(*state.reconstructions(), seed=seed)
     metrics.update({"delta_r1": full - bimodal_only, "recall1_full": full,
                     "recall1_bimodal": bimodal_only})
-    metrics.update(_modality_metrics(state, atoms, image_energy, text_energy, tau, names[0]))
+    shared = SharedByConventions(state.cross_covariance.result(in_place=True),
+                                 energy_transport(image_energy, text_energy, atoms), atoms)
+    metrics.update(_modality_metrics(state, shared, image_energy, text_energy, tau, names[0]))
     for name in names[1:]:
-        metrics.update(_suffixed(_modality_metrics(state, atoms, image_energy, text_energy, tau,
+        metrics.update(_suffixed(_modality_metrics(state, shared, image_energy, text_energy, tau,
                                                    name), name))
     return metrics

@@ -7,13 +7,15 @@ set of arcs:
 
 1. candidate arcs: each source's ``neighbours`` most similar targets and each target's most
    similar sources (the optimal plan moves mass between near atoms), plus the n + m − 1 arcs of
-   the north-west-corner plan, so that the restricted problem always has a feasible plan;
-2. solve the transport LP restricted to the arcs with HiGHS (dual simplex; later rounds start
-   from the previous basis), giving the plan and the duals u (n,), v (m,);
-3. price every arc, block by block of the cosine matrix: reduced cost r_ij = C_ij − u_i − v_j.
-   If no r_ij < −``tolerance``, the restricted plan is optimal for the full problem (LP
+   the north-west-corner plan, so that the restricted problem always has a feasible plan; the
+   same pass keeps a wider pool (``pool`` nearest per atom) with their costs;
+2. solve the transport LP restricted to the arcs with HiGHS (dual simplex, no presolve; later
+   rounds start from the previous basis), giving the plan and the duals u (n,), v (m,);
+3. price the pool: reduced cost r_ij = C_ij − u_i − v_j; pool arcs with r_ij < −``tolerance``
+   join, and back to 2. When the pool has none, price every arc, block by block of the cosine
+   matrix. If no r_ij < −``tolerance``, the restricted plan is optimal for the full problem (LP
    optimality conditions). Otherwise the ``entering`` most negative arcs of each row join, and
-   back to 2.
+   back to 2. The pool saves most full passes (each O(n·m·d): 25 s at 32768² on 2 cores).
 
 Each pricing pass also certifies the answer: with the c-transform v'_j = min_i (C_ij − u_i),
 (u, v') is feasible for the dual, so a·u + b·v' ≤ OT(a, b) ≤ the restricted plan's cost. The
@@ -28,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-NEIGHBOURS = 8
-ENTERING = 8
+NEIGHBOURS = 16
+ENTERING = 16
+POOL = 128
 TOLERANCE = 1e-7
 MAX_ROUNDS = 50
 BLOCK = 4096
@@ -52,20 +55,32 @@ def _cosines(sources: torch.Tensor, targets: torch.Tensor, start: int) -> torch.
     return sources[start:start + BLOCK] @ targets.T
 
 
+def nearest_arcs(sources: torch.Tensor, targets: torch.Tensor, neighbours: int, pool: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From one pass over the cosines of ``sources`` (n, d) and ``targets`` (m, d) (unit rows):
+    the arc ids i·m + j (sorted, unique) of each source's and each target's ``neighbours`` most
+    similar atoms on the other side, and the same for the ``pool`` most similar, with their
+    float32 cosines."""
+    m = len(targets)
+    found, pooled, cosines = [], [], []
+    for outer, inner, transposed in ((sources, targets, False), (targets, sources, True)):
+        width = min(pool, len(inner))
+        for start in range(0, len(outer), BLOCK):
+            values, best = _cosines(outer, inner, start).topk(width, dim=1)
+            own = torch.arange(start, start + len(best))[:, None].expand_as(best)
+            ids = best * m + own if transposed else own * m + best
+            found.append(ids[:, :neighbours].reshape(-1))
+            pooled.append(ids.reshape(-1))
+            cosines.append(values.reshape(-1))
+    initial = torch.cat(found).unique().numpy().astype(np.int64)
+    ids, first = np.unique(torch.cat(pooled).numpy(), return_index=True)
+    return initial, ids.astype(np.int64), torch.cat(cosines).numpy()[first]
+
+
 def candidate_arcs(sources: torch.Tensor, targets: torch.Tensor, neighbours: int) -> np.ndarray:
     """Arc ids i·m + j (sorted, unique) of each source's and each target's ``neighbours`` most
     similar atoms on the other side; ``sources`` (n, d), ``targets`` (m, d) unit rows."""
-    n, m = len(sources), len(targets)
-    found = []
-    for start in range(0, n, BLOCK):
-        best = _cosines(sources, targets, start).topk(min(neighbours, m), dim=1).indices
-        rows = torch.arange(start, start + len(best))[:, None].expand_as(best)
-        found.append((rows * m + best).reshape(-1))
-    for start in range(0, m, BLOCK):
-        best = _cosines(targets, sources, start).topk(min(neighbours, n), dim=1).indices
-        cols = torch.arange(start, start + len(best))[:, None].expand_as(best)
-        found.append((best * m + cols).reshape(-1))
-    return torch.cat(found).unique().numpy().astype(np.int64)
+    return nearest_arcs(sources, targets, neighbours, neighbours)[0]
 
 
 def northwest_corner_arcs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,6 +106,7 @@ class _RestrictedProblem:
         self.solver = highspy.Highs()
         self.solver.setOptionValue("output_flag", False)
         self.solver.setOptionValue("random_seed", 0)
+        self.solver.setOptionValue("presolve", "off")  # measured 20 % faster on these LPs
         self.solver.setOptionValue("primal_feasibility_tolerance", 1e-10)
         self.solver.setOptionValue("dual_feasibility_tolerance", 1e-10)
         marginals = np.concatenate([a, b]).astype(np.float64)
@@ -141,22 +157,37 @@ def _price(sources: torch.Tensor, targets: torch.Tensor, u: np.ndarray, v: np.nd
     return torch.cat(entering_arcs).numpy().astype(np.int64), lower
 
 
+def _pool_entering(pool: np.ndarray, pool_cost: np.ndarray, u: np.ndarray, v: np.ndarray,
+                   m: int, tolerance: float) -> np.ndarray:
+    """Pool arcs i·m + j with reduced cost C_ij − u_i − v_j < −tolerance (float32 costs)."""
+    reduced = pool_cost - u[pool // m] - v[pool % m]
+    return pool[reduced < -tolerance]
+
+
 def sparse_exact_transport(a: np.ndarray, b: np.ndarray, sources, targets,
                            neighbours: int = NEIGHBOURS, entering: int = ENTERING,
-                           tolerance: float = TOLERANCE, max_rounds: int = MAX_ROUNDS
-                           ) -> SparsePlan:
+                           tolerance: float = TOLERANCE, max_rounds: int = MAX_ROUNDS,
+                           pool: int = POOL) -> SparsePlan:
     """The optimal plan from histogram a (n,) on unit atoms ``sources`` (n, d) to b (m,) on
     ``targets`` (m, d) under C = 1 − cos, by column generation (module docstring); the atoms
-    are priced in float32. Raises when ``max_rounds`` pass without optimality."""
+    are priced in float32. Between full pricing passes, only the ``pool`` nearest arcs of
+    each atom are priced (from their costs kept in memory): a round that finds negative
+    reduced costs there skips the O(n·m·d) pass, and the last round is always a full pass,
+    which certifies the plan. Raises when ``max_rounds`` pass without optimality."""
     sources = torch.as_tensor(sources, dtype=torch.float32)
     targets = torch.as_tensor(targets, dtype=torch.float32)
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     problem = _RestrictedProblem(a, b)
-    arcs = np.union1d(candidate_arcs(sources, targets, neighbours),
-                      northwest_corner_arcs(a, b))
+    initial, pool_arcs, pool_cosines = nearest_arcs(sources, targets, neighbours, pool)
+    pool_costs = 1.0 - pool_cosines.astype(np.float64)
+    arcs = np.union1d(initial, northwest_corner_arcs(a, b))
     for rounds in range(1, max_rounds + 1):
         problem.add(arcs, _arc_costs(sources, targets, arcs))
         values, u, v, cost = problem.solve()
+        arcs = np.setdiff1d(_pool_entering(pool_arcs, pool_costs, u, v, len(b), tolerance),
+                            problem.arcs)
+        if len(arcs):
+            continue
         arcs, lower = _price(sources, targets, u, v, a, b, entering, tolerance)
         arcs = np.setdiff1d(arcs, problem.arcs, assume_unique=False)
         if len(arcs) == 0:
@@ -167,7 +198,14 @@ def sparse_exact_transport(a: np.ndarray, b: np.ndarray, sources, targets,
     raise RuntimeError(f"column generation did not reach optimality in {max_rounds} rounds")
 
 
-def _arc_costs(sources: torch.Tensor, targets: torch.Tensor, arcs: np.ndarray) -> np.ndarray:
-    rows = torch.as_tensor(arcs // len(targets))
-    cols = torch.as_tensor(arcs % len(targets))
-    return (1 - (sources[rows].double() * targets[cols].double()).sum(1)).numpy()
+def _arc_costs(sources: torch.Tensor, targets: torch.Tensor, arcs: np.ndarray,
+               chunk: int = 1 << 16) -> np.ndarray:
+    """C_ij = 1 − cos of each arc i·m + j, in float64, ``chunk`` arcs at a time (a million arcs
+    of 512-d atoms would otherwise gather 4 GiB per side)."""
+    costs = np.empty(len(arcs))
+    for start in range(0, len(arcs), chunk):
+        part = torch.as_tensor(arcs[start:start + chunk])
+        rows, cols = part // len(targets), part % len(targets)
+        costs[start:start + chunk] = (1 - (sources[rows].double() * targets[cols].double())
+                                      .sum(1)).numpy()
+    return costs
