@@ -34,14 +34,15 @@ NEIGHBOURS = 16
 ENTERING = 16
 POOL = 128
 TOLERANCE = 1e-7
-MAX_ROUNDS = 50
+MAX_ROUNDS = 50  # full pricing passes (pool rounds, each adding new pool arcs, are finite)
 BLOCK = 4096
 
 
 @dataclass(frozen=True)
 class SparsePlan:
     """The plan's non-zeros: ``rows`` (sources), ``cols`` (targets), ``mass``; its ``cost``
-    Σ Γ ⊙ C, the certified ``gap`` to the optimum (≥ 0), and the ``rounds`` it took."""
+    Σ Γ ⊙ C, the certified ``gap`` to the optimum (≥ 0), and the ``rounds`` (LP solves) it
+    took."""
 
     rows: np.ndarray
     cols: np.ndarray
@@ -173,7 +174,8 @@ def sparse_exact_transport(a: np.ndarray, b: np.ndarray, sources, targets,
     are priced in float32. Between full pricing passes, only the ``pool`` nearest arcs of
     each atom are priced (from their costs kept in memory): a round that finds negative
     reduced costs there skips the O(n·m·d) pass, and the last round is always a full pass,
-    which certifies the plan. Raises when ``max_rounds`` pass without optimality."""
+    which certifies the plan. Raises when ``max_rounds`` full pricing passes leave negative
+    reduced costs."""
     sources = torch.as_tensor(sources, dtype=torch.float32)
     targets = torch.as_tensor(targets, dtype=torch.float32)
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -181,21 +183,27 @@ def sparse_exact_transport(a: np.ndarray, b: np.ndarray, sources, targets,
     initial, pool_arcs, pool_cosines = nearest_arcs(sources, targets, neighbours, pool)
     pool_costs = 1.0 - pool_cosines.astype(np.float64)
     arcs = np.union1d(initial, northwest_corner_arcs(a, b))
-    for rounds in range(1, max_rounds + 1):
+    solves = full_passes = 0
+    while True:
         problem.add(arcs, _arc_costs(sources, targets, arcs))
         values, u, v, cost = problem.solve()
+        solves += 1
+        # each pool round adds pool arcs not yet in the problem, so pool rounds are finite
         arcs = np.setdiff1d(_pool_entering(pool_arcs, pool_costs, u, v, len(b), tolerance),
                             problem.arcs)
         if len(arcs):
             continue
         arcs, lower = _price(sources, targets, u, v, a, b, entering, tolerance)
         arcs = np.setdiff1d(arcs, problem.arcs, assume_unique=False)
+        full_passes += 1
         if len(arcs) == 0:
             support = values > 0
             chosen = problem.arcs[support]
             return SparsePlan(chosen // len(b), chosen % len(b), values[support], cost,
-                              max(cost - lower, 0.0), rounds)
-    raise RuntimeError(f"column generation did not reach optimality in {max_rounds} rounds")
+                              max(cost - lower, 0.0), solves)
+        if full_passes >= max_rounds:
+            raise RuntimeError(f"column generation did not reach optimality in {max_rounds} "
+                               "full pricing passes")
 
 
 def _arc_costs(sources: torch.Tensor, targets: torch.Tensor, arcs: np.ndarray,
