@@ -22,12 +22,12 @@ K = 32768 each step computes the rows it needs instead (memory O(b·K)).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import resource
 import time
 
 import numpy as np
 import torch
+from metrics import isolated  # a fresh process per run (benchmarks/metrics.py)
 
 SETTINGS = {"x8": (8, 20), "x64": (64, 50)}  # expansion, k
 D = 512
@@ -64,7 +64,6 @@ def train_once(setting: str, architecture: str, steps: int, device: str) -> dict
     from crossmodal.dictionaries.evaluate import code_statistics
     from crossmodal.dictionaries.trainer import DictionaryTraining, train_dictionary
 
-    torch.set_num_threads(torch.get_num_threads())
     expansion, k = SETTINGS[setting]
     image, text = planted_pairs((steps + 1) * BATCH_PAIRS + 4096)
     held_image, held_text = image[-4096:], text[-4096:]
@@ -88,11 +87,6 @@ def train_once(setting: str, architecture: str, steps: int, device: str) -> dict
             "steps": steps, "paper_run_minutes": PAPER_EMBEDDINGS / rate / 60}
 
 
-def isolated(*args) -> dict:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(train_once, args)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
@@ -107,7 +101,7 @@ def main() -> None:
     rows = []
     for setting in args.settings:
         for architecture in args.architectures:
-            row = isolated(setting, architecture, args.steps, device)
+            row, _ = isolated(train_once, setting, architecture, args.steps, device)
             rows.append(row)
             print(f"  {setting} {architecture:5s} K {row['K']:6d}: "
                   f"{row['embeddings_per_s']:10.0f} embeddings/s, {row['peak_gib']:.2f} GiB, "

@@ -37,6 +37,7 @@ from crossmodal.dictionaries.evaluate import (
 )
 from crossmodal.geometry.bridge import (
     CrossCovariance,
+    EnergyTransport,
     alignment_of_masses,
     atom_quantile_threshold,
     bridge_group_masses,
@@ -190,7 +191,7 @@ class SharedByConventions:
     plan of FDA, and the atom-cosine quantile thresholds by q (filled on first use)."""
 
     sigma: torch.Tensor
-    transport: object
+    transport: EnergyTransport
     atoms: torch.Tensor
     thresholds: dict = field(default_factory=dict)
 

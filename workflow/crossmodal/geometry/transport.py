@@ -78,12 +78,6 @@ def nearest_arcs(sources: torch.Tensor, targets: torch.Tensor, neighbours: int, 
     return initial, ids.astype(np.int64), torch.cat(cosines).numpy()[first]
 
 
-def candidate_arcs(sources: torch.Tensor, targets: torch.Tensor, neighbours: int) -> np.ndarray:
-    """Arc ids i·m + j (sorted, unique) of each source's and each target's ``neighbours`` most
-    similar atoms on the other side; ``sources`` (n, d), ``targets`` (m, d) unit rows."""
-    return nearest_arcs(sources, targets, neighbours, neighbours)[0]
-
-
 def northwest_corner_arcs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Arc ids i·m + j of the north-west-corner plan of histograms a (n,), b (m,): a feasible
     plan on at most n + m − 1 arcs."""
